@@ -1,0 +1,153 @@
+"""The embedded emulator: a moto server on 127.0.0.1, in-process or as a long-lived process.
+
+In-process (`EmbeddedEmulator`) is what `ecomdw run` and the test session use. The long-lived
+one (`ecomdw emulator up`) is the same server in a detached process whose endpoint is kept in
+the settings' state file, so Spark, DuckDB and the AWS CLI in other processes reach it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from ecomdw.core.settings import Settings
+
+MOTO_SETTINGS = {
+    # IAM policies such as AWSGlueServiceRole exist, as in a real account.
+    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+}
+
+
+class EmbeddedEmulator:
+    """A moto server on a free loopback port, started in this process."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        for key, value in MOTO_SETTINGS.items():
+            os.environ.setdefault(key, value)
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self._endpoint: str | None = None
+
+    @property
+    def endpoint(self) -> str:
+        if self._endpoint is None:
+            raise RuntimeError("the emulator is not started")
+        return self._endpoint
+
+    def start(self) -> str:
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self._endpoint = f"http://{host}:{port}"
+        return self._endpoint
+
+    def stop(self) -> None:
+        if self._endpoint is not None:
+            self._server.stop()
+            self._endpoint = None
+
+    def __enter__(self) -> EmbeddedEmulator:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+@dataclass(frozen=True)
+class EmulatorState:
+    pid: int
+    endpoint: str
+
+
+def _reachable(endpoint: str) -> bool:
+    host, port = endpoint.removeprefix("http://").split(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def running_state(settings: Settings) -> EmulatorState | None:
+    """The long-lived emulator, if one is up and answering."""
+    try:
+        raw = json.loads(settings.emulator_state_file.read_text())
+        state = EmulatorState(pid=int(raw["pid"]), endpoint=str(raw["endpoint"]))
+    except (OSError, ValueError, KeyError):
+        return None
+    return state if _alive(state.pid) and _reachable(state.endpoint) else None
+
+
+def start_detached(settings: Settings, port: int = 0, timeout: float = 30.0) -> EmulatorState:
+    """Start the long-lived emulator (or return the one already up)."""
+    if (state := running_state(settings)) is not None:
+        return state
+    state_file = settings.emulator_state_file
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    state_file.unlink(missing_ok=True)
+    log = (state_file.parent / "emulator.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ecomdw.emulation", str(state_file), str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the emulator exited at start; see {log.name}")
+        if (state := running_state(settings)) is not None:
+            return state
+        time.sleep(0.05)
+    process.kill()
+    raise TimeoutError(f"the emulator did not answer within {timeout:.0f}s; see {log.name}")
+
+
+def stop_detached(settings: Settings, timeout: float = 10.0) -> bool:
+    """Stop the long-lived emulator; False if none was running."""
+    state = running_state(settings)
+    settings.emulator_state_file.unlink(missing_ok=True)
+    if state is None:
+        return False
+    os.kill(state.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(state.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return True
+
+
+def serve_forever(state_file: Path, port: int) -> None:
+    """Body of the detached process: serve, publish the endpoint, exit on SIGTERM."""
+    emulator = EmbeddedEmulator(port=port)
+    endpoint = emulator.start()
+    tmp = state_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"pid": os.getpid(), "endpoint": endpoint}))
+    tmp.replace(state_file)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        signal.pause()
+    finally:
+        emulator.stop()

