@@ -1,0 +1,1 @@
+"""Speed and memory benchmarks, run by `nox -s bench`; each module has `run() -> Table`."""
