@@ -58,10 +58,10 @@ def summarise_transactions(
     repeat_mean = days[days["nth"] > 0].groupby("customer")["amount"].mean()
     return CustomerSummary(
         customer_ids=first.index.to_numpy(dtype=object),
-        frequency=(per_customer.size() - 1).to_numpy(dtype=float),
-        recency=((last - first).dt.days / period_days).to_numpy(dtype=float),
-        age=((end - first).dt.days / period_days).to_numpy(dtype=float),
-        monetary=repeat_mean.reindex(first.index).to_numpy(dtype=float),
+        frequency=np.asarray(per_customer.size() - 1, dtype=np.float64),
+        recency=np.asarray((last - first).dt.days / period_days, dtype=np.float64),
+        age=np.asarray((end - first).dt.days / period_days, dtype=np.float64),
+        monetary=np.asarray(repeat_mean.reindex(first.index), dtype=np.float64),
     )
 
 
