@@ -8,6 +8,7 @@ the settings' state file, so Spark, DuckDB and the AWS CLI in other processes re
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -32,6 +33,8 @@ class EmbeddedEmulator:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         for key, value in MOTO_SETTINGS.items():
             os.environ.setdefault(key, value)
+        # werkzeug logs every request at INFO; the emulator's clients report what matters.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         from moto.server import ThreadedMotoServer
 
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
