@@ -127,7 +127,7 @@ class Shop:
         result.rows["exchange_rates"] = self._exchange_rates(day)
         result.rows["order_items"] = self._place_orders(day, rng, result.late_arrivals)
         result.rows["orders"] = self._orders(day, result.late_arrivals)
-        result.rows["payments"] = self._payments(day)
+        result.rows["payments"] = self._payments(day, result.late_arrivals)
         return result
 
     # ------------------------------------------------------------ dimensions
@@ -287,7 +287,6 @@ class Shop:
         )
 
         ids = w.ids
-        late_line = p.late[product] & (day < p.arrival_day[product])
         line_number = _line_numbers(order_of_line, n)
         columns = {
             "order_id": ids.order.many(number[order_of_line]),
@@ -297,21 +296,28 @@ class Shop:
             "unit_price": fmt.money(unit_price),
             "discount_amount": fmt.money(line_discount),
         }
-        for line in np.flatnonzero(late_line):
+        product_lands = np.where(p.late[product], p.arrival_day[product], 0)
+        order_lands = self._order_known_from(customer[order_of_line])
+        late = np.maximum(product_lands, order_lands) > day
+        for line in np.flatnonzero(late):
+            waits_for = []
+            if product_lands[line] > day:
+                waits_for.append({"product_id": ids.product.one(int(product[line]) + 1)})
+            if order_lands[line] > day:
+                waits_for.append({"order_id": ids.order.one(int(number[order_of_line[line]]))})
             late_arrivals.append(
-                {
-                    "entity": "order_items",
-                    "batch_date": self._date(day),
-                    "key": {
+                self._late_arrival(
+                    "order_items",
+                    day,
+                    {
                         "order_id": ids.order.one(int(number[order_of_line[line]])),
                         "line_number": int(line_number[line]),
                     },
-                    "parent_entity": "products",
-                    "parent_key": {"product_id": ids.product.one(int(product[line]) + 1)},
-                    "parent_batch_date": self._date(int(p.arrival_day[product[line]])),
-                }
+                    max(int(product_lands[line]), int(order_lands[line])),
+                    waits_for,
+                )
             )
-        return EntityRows(columns, ~late_line)
+        return EntityRows(columns, ~late)
 
     def _draw_lines(self, day: int, n: int, rng: np.random.Generator) -> tuple[Ints, Ints]:
         """Order lines as (order index, product index), grouped by order, planted pairs added."""
@@ -399,6 +405,7 @@ class Shop:
                     {
                         "number": order["number"][shown] * 4 + kind,
                         "order": order["number"][shown],
+                        "customer": order["customer"][shown],
                         "amount": order["total"][shown],
                         "currency": order["currency"][shown],
                         "status": np.full(int(shown.sum()), PAYMENT[status], dtype=np.int8),
@@ -410,7 +417,7 @@ class Shop:
                 )
 
     def _orders(self, day: int, late_arrivals: list[dict[str, Any]]) -> EntityRows:
-        c, ids = self.world.customers, self.world.ids
+        ids = self.world.ids
         rows = self.orders.pop(day) or _empty_orders()
         chronological = np.lexsort((rows["number"], rows["updated_at"]))
         rows = {k: v[chronological] for k, v in rows.items()}
@@ -427,21 +434,21 @@ class Shop:
             "discount_amount": fmt.money(rows["discount"]),
             "updated_at": fmt.timestamps(rows["updated_at"], offset),
         }
-        late = c.late[customer] & (day < c.arrival_day[customer])
-        for row in np.flatnonzero(late):
+        lands = self._order_known_from(customer)
+        for row in np.flatnonzero(lands > day):
             late_arrivals.append(
-                {
-                    "entity": "orders",
-                    "batch_date": self._date(day),
-                    "key": {"order_id": ids.order.one(int(rows["number"][row]))},
-                    "parent_entity": "customers",
-                    "parent_key": {"customer_id": ids.customer.one(int(customer[row]) + 1)},
-                    "parent_batch_date": self._date(int(c.arrival_day[customer[row]])),
-                }
+                self._late_arrival(
+                    "orders",
+                    day,
+                    {"order_id": ids.order.one(int(rows["number"][row]))},
+                    int(lands[row]),
+                    [{"customer_id": ids.customer.one(int(customer[row]) + 1)}],
+                )
             )
+        late = lands > day
         return EntityRows(columns, ~late)
 
-    def _payments(self, day: int) -> EntityRows:
+    def _payments(self, day: int, late_arrivals: list[dict[str, Any]]) -> EntityRows:
         ids = self.world.ids
         rows = self.payments.pop(day) or _empty_payments()
         chronological = np.lexsort((rows["number"], rows["created_at"]))
@@ -464,9 +471,41 @@ class Shop:
         columns["card_last4"] = pc.if_else(
             pa.array(rows["last4"] >= 0), columns["card_last4"], pa.scalar(None, pa.string())
         )
-        return EntityRows(columns, np.ones(len(rows["number"]), dtype=bool))
+        lands = self._order_known_from(rows["customer"])
+        for row in np.flatnonzero(lands > day):
+            late_arrivals.append(
+                self._late_arrival(
+                    "payments",
+                    day,
+                    {"payment_id": ids.payment.one(int(rows["number"][row]))},
+                    int(lands[row]),
+                    [{"order_id": ids.order.one(int(rows["order"][row]))}],
+                )
+            )
+        return EntityRows(columns, lands <= day)
 
     # ------------------------------------------------------------ helpers
+
+    def _order_known_from(self, customer: Ints) -> Ints:
+        """The batch from which a reader knows an order: its customer's, if that lands late."""
+        c = self.world.customers
+        return np.where(c.late[customer], c.arrival_day[customer], 0)
+
+    def _late_arrival(
+        self,
+        entity: str,
+        day: int,
+        key: dict[str, Any],
+        resolved_day: int,
+        waits_for: list[dict[str, str]],
+    ) -> dict[str, Any]:
+        return {
+            "entity": entity,
+            "batch_date": self._date(day),
+            "key": key,
+            "resolved_batch_date": self._date(resolved_day),
+            "waits_for": waits_for,
+        }
 
     def _day_start(self, day: int) -> int:
         return (self._days_epoch + day) * DAY
@@ -522,5 +561,5 @@ def _empty_orders() -> dict[str, Any]:
 
 
 def _empty_payments() -> dict[str, Any]:
-    names = ("number", "order", "amount", "currency", "status", "created_at", "method", "brand")
-    return {k: np.zeros(0, dtype=np.int64) for k in (*names, "last4")}
+    names = ("number", "order", "customer", "amount", "currency", "status", "created_at")
+    return {k: np.zeros(0, dtype=np.int64) for k in (*names, "method", "brand", "last4")}
