@@ -19,6 +19,7 @@ from ecomdw.core.generator.defects import BadRecord, DefectInjector
 from ecomdw.core.generator.sink import OutputNotEmptyError, Sink, open_sink
 from ecomdw.core.generator.world import World, build_world
 from ecomdw.core.model import RAW_ENTITIES, Entity, FileFormat
+from ecomdw.core.settings import Settings
 
 MANIFEST_NAME = "_manifest.json"  # contract readers skip files whose name starts with "_"
 MANIFEST_FORMAT = "ecomdw-generator-manifest/1"
@@ -32,9 +33,12 @@ def generate(
     *,
     overwrite: bool = False,
     progress: Progress | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
-    """Write `config.days` daily batches of every raw entity to `out`; return the manifest."""
-    sink = open_sink(out)
+    """Write `config.days` daily batches of every raw entity to `out`; return the manifest.
+
+    `settings` choose the S3 endpoint for an `s3://` target (default: the environment's)."""
+    sink = open_sink(out, settings)
     _prepare(sink, overwrite=overwrite)
     world = build_world(config)
     shop = Shop(world)

@@ -6,8 +6,13 @@ import shutil
 from pathlib import Path
 from typing import Any, Protocol
 
+from ecomdw.core.aws import client
+from ecomdw.core.errors import UserError
+from ecomdw.core.settings import Settings
+from ecomdw.core.storage import S3Location, is_s3
 
-class OutputNotEmptyError(RuntimeError):
+
+class OutputNotEmptyError(UserError):
     """The target already holds files and overwriting was not asked for."""
 
 
@@ -46,13 +51,10 @@ class LocalSink:
 
 
 class S3Sink:
-    def __init__(self, bucket: str, prefix: str, client: Any) -> None:
-        self.bucket = bucket
-        self.prefix = prefix.strip("/")
-        self.client = client
-
-    def _key(self, relative: str) -> str:
-        return f"{self.prefix}/{relative}" if self.prefix else relative
+    def __init__(self, location: S3Location, s3_client: Any) -> None:
+        self.bucket = location.bucket
+        self._key = location.key
+        self.client = s3_client
 
     def write(self, relative: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self._key(relative), Body=data)
@@ -73,14 +75,8 @@ class S3Sink:
         return f"s3://{self.bucket}/{self._key(relative)}"
 
 
-def open_sink(out: str | Path) -> Sink:
-    """A local folder, or `s3://bucket/prefix` through the project's one S3 client."""
-    text = str(out)
-    if not text.startswith("s3://"):
-        return LocalSink(Path(text))
-    bucket, _, prefix = text.removeprefix("s3://").partition("/")
-    if not bucket:
-        raise ValueError(f"no bucket in {text!r}")
-    from ecomdw.core import aws
-
-    return S3Sink(bucket, prefix, aws.client("s3"))
+def open_sink(out: str | Path, settings: Settings | None = None) -> Sink:
+    """A local folder, or `s3://bucket/prefix` through the project's one S3 client factory."""
+    if not is_s3(out):
+        return LocalSink(Path(out))
+    return S3Sink(S3Location.parse(str(out)), client("s3", settings))
