@@ -126,8 +126,8 @@ _INTEGER = re.compile(r"-?[0-9]+")
 _DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _TIMESTAMP = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
-    r"(?:\.([0-9]{1,6}))?(Z|([+-])([0-9]{2}):([0-9]{2}))?"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
 )
 _INTEGER_BITS = {Kind.SMALLINT: 15, Kind.INTEGER: 31, Kind.BIGINT: 63}
 
@@ -223,21 +223,13 @@ def _decimal_parser(column: Column, dtype: DataType) -> Callable[[str], Value]:
 
 
 def _parse_timestamp(column: Column, text: str) -> dt.datetime:
-    match = _TIMESTAMP.fullmatch(text)
-    try:
-        if match:
-            year, month, day, hour, minute, second = map(int, match.groups()[:6])
-            micro = int((match.group(7) or "").ljust(6, "0"))
-            local = dt.datetime(year, month, day, hour, minute, second, micro)
-            if not match.group(9):
-                return local
-            sign = -1 if match.group(9) == "-" else 1
-            offset = dt.timedelta(hours=int(match.group(10)), minutes=int(match.group(11)))
-            if offset >= dt.timedelta(days=1) or int(match.group(11)) >= 60:
-                raise ValueError("offset out of range")
-            return local - sign * offset
-    except (ValueError, OverflowError):
-        pass
+    if _TIMESTAMP.fullmatch(text):
+        try:
+            value = dt.datetime.fromisoformat(text)
+            offset = value.utcoffset()
+            return value if offset is None else (value - offset).replace(tzinfo=None)
+        except (ValueError, OverflowError):
+            pass
     raise _wrong_type(column, text, "an ISO 8601 timestamp")
 
 
@@ -262,6 +254,13 @@ class _ColumnRule:
     parse: Callable[[str], Value]
     missing: Defect  # the reason when the value is NULL but may not be
     pattern: re.Pattern[str] | None
+
+    @property
+    def has_checks(self) -> bool:
+        column = self.column
+        return bool(column.accepted_values or column.pattern) or (
+            column.min_value is not None or column.max_value is not None
+        )
 
     def check(self, value: Value) -> None:
         """Accepted values, pattern and range of a typed, non-null value."""
@@ -297,12 +296,13 @@ class RecordRules:
             )
             for column in entity.columns
         )
+        self._checked = tuple(rule.has_checks for rule in self._rules)
 
     def apply(self, texts: list[str | _NotText | None]) -> dict[str, Value]:
         """Typed values by column name, or `_RejectedError` with the first reason in rule order."""
         values: dict[str, Value] = {}
         failures: dict[Defect, str] = {}
-        for rule, text in zip(self._rules, texts, strict=True):
+        for rule, checked, text in zip(self._rules, self._checked, texts, strict=True):
             name = rule.column.name
             try:
                 if isinstance(text, _NotText):
@@ -313,7 +313,8 @@ class RecordRules:
                         raise _RejectedError(rule.missing, f"{name} is empty")
                     continue
                 value = values[name] = rule.parse(text)
-                rule.check(value)
+                if checked:
+                    rule.check(value)
             except _RejectedError as rejected:
                 failures.setdefault(rejected.reason, rejected.detail)
         if failures:
