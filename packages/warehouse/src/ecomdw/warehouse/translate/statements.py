@@ -1,0 +1,216 @@
+"""Statements whose Redshift form has no DuckDB twin: CREATE TABLE options, COPY, UNLOAD, MERGE."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp, tokens
+from sqlglot.tokens import TokenType
+
+from . import types as rt
+from .build import line_of
+from .errors import UnsupportedConstruct
+
+# Physical-design clauses: they place and order rows on Redshift slices, never change results.
+PHYSICAL_PROPERTIES = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyProperty, exp.BackupProperty)
+# Redshift accepts but does not enforce key constraints; DuckDB would reject duplicates.
+INFORMATIONAL_CONSTRAINTS = (exp.PrimaryKeyColumnConstraint, exp.UniqueColumnConstraint, exp.EncodeColumnConstraint)
+UNSUPPORTED_TYPES = {exp.DataType.Type.SUPER, exp.DataType.Type.GEOMETRY, exp.DataType.Type.GEOGRAPHY}
+
+
+def duckdb_type(data_type: exp.DataType, node: exp.Expression) -> exp.DataType:
+    """DuckDB column type for a Redshift one: strings lose their byte length, DECIMAL gets (18, 0)."""
+    if data_type.this in UNSUPPORTED_TYPES:
+        raise UnsupportedConstruct(data_type.sql("redshift"), line_of(node), "type has no DuckDB equivalent")
+    if data_type.this in rt.STRING_TYPES:
+        return exp.DataType.build("VARCHAR")
+    return rt.with_redshift_defaults(data_type)
+
+
+def create_table(create: exp.Create) -> tuple[list[str], dict[str, str]]:
+    """DuckDB statements for CREATE TABLE and the Redshift column types it declares.
+
+    IDENTITY(seed, step) becomes a sequence default; physical options and informational
+    keys are dropped.
+    """
+    schema = create.this
+    table = schema.this
+    properties = create.args.get("properties")
+    if properties is not None:
+        kept = [p for p in properties.expressions if not isinstance(p, PHYSICAL_PROPERTIES)]
+        properties.set("expressions", kept)
+        if not kept:
+            create.set("properties", None)
+    prelude: list[str] = []
+    columns: dict[str, str] = {}
+    definitions = []
+    for definition in schema.expressions:
+        if isinstance(definition, (exp.PrimaryKey, exp.ForeignKey, exp.UniqueColumnConstraint)):
+            continue
+        if isinstance(definition, exp.ColumnDef):
+            kind = definition.args.get("kind")
+            if kind is not None:
+                columns[definition.name] = kind.sql("redshift")
+                definition.set("kind", duckdb_type(rt.with_redshift_defaults(kind), definition))
+            constraints = []
+            for constraint in definition.args.get("constraints") or []:
+                kind_node = constraint.args.get("kind")
+                if isinstance(kind_node, INFORMATIONAL_CONSTRAINTS):
+                    continue
+                if isinstance(kind_node, exp.GeneratedAsIdentityColumnConstraint):
+                    sequence = f"{table.name}_{definition.name}_identity"
+                    if table.args.get("db"):
+                        sequence = f"{table.args['db'].name}.{sequence}"
+                    start = kind_node.args.get("start") or exp.Literal.number(1)
+                    step = kind_node.args.get("increment") or exp.Literal.number(1)
+                    bound = "MAXVALUE" if step.sql().startswith("-") else "MINVALUE"
+                    prelude.append(
+                        f"CREATE SEQUENCE IF NOT EXISTS {sequence} "
+                        f"START {start.sql()} INCREMENT {step.sql()} {bound} {start.sql()}"
+                    )
+                    constraint = exp.ColumnConstraint(
+                        kind=exp.DefaultColumnConstraint(this=exp.func("nextval", exp.Literal.string(sequence)))
+                    )
+                constraints.append(constraint)
+            definition.set("constraints", constraints)
+        definitions.append(definition)
+    schema.set("expressions", definitions)
+    return [*prelude, create.sql("duckdb")], columns
+
+
+def normalize_merge(statement: exp.Merge) -> exp.Merge:
+    """sqlglot reads `INSERT VALUES (...)` in a MERGE as a call to a function named VALUES."""
+    for when in statement.args["whens"].expressions:
+        insert = when.args.get("then")
+        if isinstance(insert, exp.Insert) and not insert.args.get("expression"):
+            values = insert.this.expressions[0] if isinstance(insert.this, exp.Tuple) else None
+            if isinstance(values, exp.Anonymous) and values.name.lower() == "values":
+                insert.set("this", None)
+                insert.set("expression", exp.Tuple(expressions=values.expressions))
+    return statement
+
+
+def merge(statement: exp.Merge) -> list[str]:
+    """MERGE plus a guard: Redshift refuses a target row matched by several source rows."""
+    target = statement.this
+    source = statement.args["using"]
+    guard = (
+        "SELECT CASE WHEN EXISTS (SELECT 1 FROM "
+        f"{target.sql('duckdb')} JOIN {source.sql('duckdb')} ON {statement.args['on'].sql('duckdb')} "
+        f"GROUP BY {target.sql('duckdb')}.rowid HAVING COUNT(*) > 1) "
+        "THEN error('MERGE: a target row matches more than one source row') END"
+    )
+    body = statement.sql("duckdb").replace("WHEN NOT MATCHED THEN INSERT (VALUES", "WHEN NOT MATCHED THEN INSERT VALUES (")
+    return [guard, body]
+
+
+@dataclass(frozen=True)
+class Options:
+    """A COPY or UNLOAD command cut into its parts, keyword options upper-cased."""
+
+    head: list[tokens.Token]
+    uri: str
+    options: dict[str, list[tokens.Token]]
+    line: int
+
+
+# Options that only say how to reach S3: the caller configures DuckDB's access instead.
+ACCESS_OPTIONS = {"IAM_ROLE", "CREDENTIALS", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "SESSION_TOKEN", "REGION"}
+COPY_OPTIONS = ACCESS_OPTIONS | {"FORMAT", "PARQUET", "CSV", "DELIMITER", "IGNOREHEADER", "NULL", "GZIP", "QUOTE"}
+UNLOAD_OPTIONS = ACCESS_OPTIONS | {"FORMAT", "PARQUET", "CSV", "HEADER", "DELIMITER", "ALLOWOVERWRITE", "PARALLEL", "MAXFILESIZE"}
+OPTION_WORDS = COPY_OPTIONS | UNLOAD_OPTIONS | {"AS"}
+
+
+def _split_options(option_tokens: list[tokens.Token], allowed: set[str], command: str) -> dict[str, list[tokens.Token]]:
+    options: dict[str, list[tokens.Token]] = {}
+    current: str | None = None
+    for token in option_tokens:
+        word = token.text.upper()
+        if token.token_type != TokenType.STRING and word in OPTION_WORDS and word != "AS":
+            if word not in allowed:
+                raise UnsupportedConstruct(f"{command} option {word}", token.line)
+            if current in ("FORMAT",) and word in ("PARQUET", "CSV"):
+                options["FORMAT"].append(token)
+                continue
+            current = word
+            options[current] = []
+        elif word == "AS" and token.token_type != TokenType.STRING:
+            continue
+        elif current is None:
+            raise UnsupportedConstruct(f"{command} option {token.text}", token.line)
+        else:
+            options[current].append(token)
+    return options
+
+
+def _format(options: dict[str, list[tokens.Token]], line: int, command: str) -> str:
+    if "PARQUET" in options or any(t.text.upper() == "PARQUET" for t in options.get("FORMAT", [])):
+        return "parquet"
+    if "CSV" in options or any(t.text.upper() == "CSV" for t in options.get("FORMAT", [])):
+        return "csv"
+    raise UnsupportedConstruct(f"{command} without FORMAT AS PARQUET or CSV", line)
+
+
+def _single(options: dict[str, list[tokens.Token]], name: str) -> str | None:
+    values = options.get(name)
+    if values is None:
+        return None
+    if len(values) != 1:
+        raise UnsupportedConstruct(f"option {name}", values[0].line if values else None, "expects one value")
+    return values[0].text
+
+
+def _prefix_globs(uri: str) -> str:
+    """Every object whose key starts with the prefix, as Redshift COPY reads them."""
+    if uri.endswith("/"):
+        return f"['{uri}**']"
+    return f"['{uri}', '{uri}*/**']" if "*" not in uri else f"['{uri}']"
+
+
+def copy_command(statement_tokens: list[tokens.Token], table_sql: str) -> str:
+    """COPY table FROM 's3://prefix' ... FORMAT AS PARQUET|CSV as an INSERT ... SELECT."""
+    line = statement_tokens[0].line
+    from_index = next((i for i, t in enumerate(statement_tokens) if t.text.upper() == "FROM"), None)
+    if from_index is None or from_index + 1 >= len(statement_tokens):
+        raise UnsupportedConstruct("COPY", line, "expects FROM 's3://...'")
+    uri_token = statement_tokens[from_index + 1]
+    if uri_token.token_type != TokenType.STRING:
+        raise UnsupportedConstruct("COPY", line, "the source must be a quoted URI")
+    options = _split_options(statement_tokens[from_index + 2 :], COPY_OPTIONS, "COPY")
+    uri = uri_token.text.replace("'", "''")
+    fmt = _format(options, line, "COPY")
+    if fmt == "parquet":
+        extra = set(options) - ACCESS_OPTIONS - {"FORMAT", "PARQUET"}
+        if extra:
+            raise UnsupportedConstruct(f"COPY option {sorted(extra)[0]} with PARQUET", line)
+        return f"INSERT INTO {table_sql} SELECT * FROM read_parquet({_prefix_globs(uri)})"
+    arguments = [
+        "all_varchar = true",
+        f"header = {'true' if int(_single(options, 'IGNOREHEADER') or 0) > 0 else 'false'}",
+        f"delim = '{(_single(options, 'DELIMITER') or ',').replace(chr(39), chr(39) * 2)}'",
+        f"quote = '{(_single(options, 'QUOTE') or chr(34)).replace(chr(39), chr(39) * 2)}'",
+        f"nullstr = '{(_single(options, 'NULL') or '').replace(chr(39), chr(39) * 2)}'",
+        f"compression = '{'gzip' if 'GZIP' in options else 'none'}'",
+    ]
+    if int(_single(options, "IGNOREHEADER") or 0) > 1:
+        raise UnsupportedConstruct("COPY option IGNOREHEADER above 1", line)
+    return f"INSERT INTO {table_sql} SELECT * FROM read_csv({_prefix_globs(uri)}, {', '.join(arguments)})"
+
+
+def unload_command(option_tokens: list[tokens.Token], query_sql: str, line: int) -> str:
+    """UNLOAD ('query') TO 's3://prefix' ... as DuckDB COPY (query) TO one file under the prefix."""
+    if not option_tokens or option_tokens[0].text.upper() != "TO" or len(option_tokens) < 2:
+        raise UnsupportedConstruct("UNLOAD", line, "expects TO 's3://...'")
+    uri = option_tokens[1].text.replace("'", "''")
+    options = _split_options(option_tokens[2:], UNLOAD_OPTIONS, "UNLOAD")
+    fmt = _format(options, line, "UNLOAD")
+    parallel = (_single(options, "PARALLEL") or "ON").upper()
+    if parallel not in ("ON", "OFF", "TRUE", "FALSE"):
+        raise UnsupportedConstruct("UNLOAD option PARALLEL", line)
+    if fmt == "parquet":
+        if {"HEADER", "DELIMITER"} & set(options):
+            raise UnsupportedConstruct("UNLOAD option HEADER/DELIMITER with PARQUET", line)
+        return f"COPY ({query_sql}) TO '{uri}000.parquet' (FORMAT parquet)"
+    delimiter = (_single(options, "DELIMITER") or ",").replace("'", "''")
+    header = "true" if "HEADER" in options else "false"
+    return f"COPY ({query_sql}) TO '{uri}000' (FORMAT csv, HEADER {header}, DELIMITER '{delimiter}')"
