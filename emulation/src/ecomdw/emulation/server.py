@@ -2,7 +2,8 @@
 
 In-process (`EmbeddedEmulator`) is what `ecomdw run` and the test session use. The long-lived
 one (`ecomdw emulator up`) is the same server in a detached process whose endpoint is kept in
-the settings' state file, so Spark, DuckDB and the AWS CLI in other processes reach it.
+the settings' state file, so Spark, DuckDB and the AWS CLI in other processes reach it. Both
+run Glue job scripts on local Spark when a job run starts (`ecomdw.emulation.glue_jobs`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from ecomdw.core.settings import Settings
+from ecomdw.core.settings import Environment, Settings, load_settings
+
+if TYPE_CHECKING:
+    from ecomdw.emulation.glue_jobs import GlueJobRunner
 
 MOTO_SETTINGS = {
     # IAM policies such as AWSGlueServiceRole exist, as in a real account.
@@ -39,6 +44,7 @@ class EmbeddedEmulator:
 
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self._endpoint: str | None = None
+        self._glue_jobs: GlueJobRunner | None = None
 
     @property
     def endpoint(self) -> str:
@@ -50,9 +56,18 @@ class EmbeddedEmulator:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self._endpoint = f"http://{host}:{port}"
+        from ecomdw.emulation.glue_jobs import GlueJobRunner
+
+        # The Spark master and region come from the settings; the endpoint is this server's.
+        settings = load_settings(env=Environment.LOCAL, endpoint_url=self._endpoint)
+        self._glue_jobs = GlueJobRunner(settings)
+        self._glue_jobs.install()
         return self._endpoint
 
     def stop(self) -> None:
+        if self._glue_jobs is not None:
+            self._glue_jobs.stop()
+            self._glue_jobs = None
         if self._endpoint is not None:
             self._server.stop()
             self._endpoint = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -124,6 +125,21 @@ def spark_conf(conf: dict[str, str] | None = None) -> dict[str, str]:
     """Every Spark setting ecomdw starts with: Glue-like defaults, S3A jars, then `conf`."""
     jars = {"spark.jars": ",".join(str(jar) for jar in s3a_jars())}
     return {**BASE_CONF, **jars, **(conf or {})}
+
+
+def script_environment(master: str, conf: dict[str, str] | None = None) -> dict[str, str]:
+    """Variables under which a script's own `SparkSession.builder.getOrCreate()` (or
+    `SparkContext()`) starts Spark on `master` with `spark_conf(conf)`: what Glue's launcher
+    does for a job script, done here by PySpark's launcher."""
+    submit_args = ["--master", master]
+    for key, value in spark_conf(conf).items():
+        submit_args += ["--conf", f"{key}={value}"]
+    return {
+        "JAVA_HOME": str(java_home()),
+        "PYSPARK_PYTHON": sys.executable,
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "PYSPARK_SUBMIT_ARGS": shlex.join([*submit_args, "pyspark-shell"]),
+    }
 
 
 def local_spark(

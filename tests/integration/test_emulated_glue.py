@@ -1,0 +1,201 @@
+"""Glue job runs in the emulator execute their scripts, with Glue's states, logs and limits."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from botocore.exceptions import ClientError
+
+from ecomdw.core.aws import client, s3_filesystem
+from ecomdw.core.settings import Settings
+from ecomdw.core.storage import ensure_bucket
+from ecomdw.emulation.glue_jobs import ERROR_LOG_GROUP, MINUTE_SECONDS_VARIABLE, OUTPUT_LOG_GROUP
+
+pytestmark = pytest.mark.integration
+
+SCRIPTS_BUCKET = "glue-scripts"
+DATA_BUCKET = "glue-data"
+FINAL_STATES = {"SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "ERROR"}
+
+
+def deploy_job(settings: Settings, name: str, script: str, **job: Any) -> None:
+    """Upload `script` to the scripts bucket and create a Glue job that runs it."""
+    ensure_bucket(SCRIPTS_BUCKET, settings)
+    client("s3", settings).put_object(
+        Bucket=SCRIPTS_BUCKET, Key=f"jobs/{name}.py", Body=textwrap.dedent(script).encode()
+    )
+    client("glue", settings).create_job(
+        Name=name,
+        Role="arn:aws:iam::123456789012:role/ecomdw-glue",
+        Command={
+            "Name": "glueetl",
+            "ScriptLocation": f"s3://{SCRIPTS_BUCKET}/jobs/{name}.py",
+            "PythonVersion": "3",
+        },
+        GlueVersion="5.0",
+        **job,
+    )
+
+
+def wait_for_run(settings: Settings, name: str, run_id: str, within: float = 120) -> Any:
+    glue = client("glue", settings)
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        run = glue.get_job_run(JobName=name, RunId=run_id)["JobRun"]
+        if run["JobRunState"] in FINAL_STATES:
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"{name} run {run_id} still {run['JobRunState']} after {within}s")
+
+
+def log_messages(settings: Settings, group: str, run_id: str) -> list[str]:
+    events = client("logs", settings).get_log_events(logGroupName=group, logStreamName=run_id)
+    return [event["message"] for event in events["events"]]
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_job_reads_csv_from_s3_and_writes_parquet(local_settings: Settings) -> None:
+    ensure_bucket(DATA_BUCKET, local_settings)
+    client("s3", local_settings).put_object(
+        Bucket=DATA_BUCKET, Key="raw/orders.csv", Body=b"order_id,total\n1,10.5\n2,4.25\n"
+    )
+    deploy_job(
+        local_settings,
+        "csv-to-parquet",
+        """
+        import sys
+        from awsglue.utils import getResolvedOptions
+        from pyspark.sql import SparkSession
+
+        args = getResolvedOptions(sys.argv, ["JOB_NAME", "source", "target"])
+        spark = SparkSession.builder.appName(args["JOB_NAME"]).getOrCreate()
+        orders = spark.read.option("header", True).csv(args["source"])
+        typed = orders.selectExpr("cast(order_id as int) order_id", "cast(total as double) total")
+        typed.write.mode("overwrite").parquet(args["target"])
+        print(f"run {args['JOB_RUN_ID']} of {args['JOB_NAME']} wrote {typed.count()} orders")
+        """,
+        DefaultArguments={
+            "--source": f"s3://{DATA_BUCKET}/raw/",
+            "--target": f"s3://{DATA_BUCKET}/overridden-by-the-run/",
+        },
+    )
+
+    run_id = client("glue", local_settings).start_job_run(
+        JobName="csv-to-parquet", Arguments={"--target": f"s3://{DATA_BUCKET}/processed/orders/"}
+    )["JobRunId"]
+    run = wait_for_run(local_settings, "csv-to-parquet", run_id)
+
+    assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+    assert run["ExecutionTime"] >= 1
+    assert run["CompletedOn"] >= run["StartedOn"]
+    assert run["Arguments"]["--target"] == f"s3://{DATA_BUCKET}/processed/orders/"
+    table = pq.read_table(
+        f"{DATA_BUCKET}/processed/orders", filesystem=s3_filesystem(local_settings)
+    )
+    assert sorted(table.to_pylist(), key=lambda row: row["order_id"]) == [
+        {"order_id": 1, "total": 10.5},
+        {"order_id": 2, "total": 4.25},
+    ]
+    output = log_messages(local_settings, OUTPUT_LOG_GROUP, run_id)
+    assert f"run {run_id} of csv-to-parquet wrote 2 orders" in output
+
+
+def test_failing_script_is_failed_with_its_python_error(local_settings: Settings) -> None:
+    deploy_job(
+        local_settings,
+        "fails",
+        """
+        import sys
+        from awsglue.utils import getResolvedOptions
+
+        args = getResolvedOptions(sys.argv, ["batch_date"])
+        raise ValueError(f"no orders for {args['batch_date']}")
+        """,
+        DefaultArguments={"--batch_date": "2026-01-01"},
+    )
+    run_id = client("glue", local_settings).start_job_run(JobName="fails")["JobRunId"]
+    run = wait_for_run(local_settings, "fails", run_id)
+
+    assert run["JobRunState"] == "FAILED"
+    assert run["ErrorMessage"] == "ValueError: no orders for 2026-01-01"
+    errors = log_messages(local_settings, ERROR_LOG_GROUP, run_id)
+    assert "Traceback (most recent call last):" in errors
+    assert "ValueError: no orders for 2026-01-01" in errors
+
+
+def test_missing_script_is_failed_saying_so(local_settings: Settings) -> None:
+    ensure_bucket(SCRIPTS_BUCKET, local_settings)
+    client("glue", local_settings).create_job(
+        Name="no-script",
+        Role="arn:aws:iam::123456789012:role/ecomdw-glue",
+        Command={"Name": "glueetl", "ScriptLocation": f"s3://{SCRIPTS_BUCKET}/absent.py"},
+    )
+    run_id = client("glue", local_settings).start_job_run(JobName="no-script")["JobRunId"]
+    run = wait_for_run(local_settings, "no-script", run_id)
+
+    assert run["JobRunState"] == "FAILED"
+    assert "cannot read the job script 's3://glue-scripts/absent.py'" in run["ErrorMessage"]
+
+
+def test_job_over_its_timeout_is_killed(
+    local_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(MINUTE_SECONDS_VARIABLE, "1")
+    deploy_job(
+        local_settings,
+        "sleeps",
+        """
+        import os, time
+        print(f"pid {os.getpid()}", flush=True)
+        time.sleep(600)
+        """,
+        Timeout=2,
+    )
+    run_id = client("glue", local_settings).start_job_run(JobName="sleeps")["JobRunId"]
+    run = wait_for_run(local_settings, "sleeps", run_id, within=30)
+
+    assert run["JobRunState"] == "TIMEOUT"
+    assert run["Timeout"] == 2
+    assert 2 <= run["ExecutionTime"] < 10
+    (pid_line,) = log_messages(local_settings, OUTPUT_LOG_GROUP, run_id)
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_line.split()[1]), 0)
+
+
+def test_max_concurrent_runs_is_honoured(local_settings: Settings, tmp_path: Path) -> None:
+    release = tmp_path / "release"
+    deploy_job(
+        local_settings,
+        "waits",
+        """
+        import os, sys, time
+        while not os.path.exists(sys.argv[sys.argv.index("--release") + 1]):
+            time.sleep(0.05)
+        """,
+        DefaultArguments={"--release": str(release)},
+        ExecutionProperty={"MaxConcurrentRuns": 2},
+    )
+    glue = client("glue", local_settings)
+    first, second = (glue.start_job_run(JobName="waits")["JobRunId"] for _ in range(2))
+    with pytest.raises(ClientError) as refused:
+        glue.start_job_run(JobName="waits")
+    assert refused.value.response["Error"]["Code"] == "ConcurrentRunsExceededException"
+
+    release.touch()
+    for run_id in (first, second):
+        assert wait_for_run(local_settings, "waits", run_id)["JobRunState"] == "SUCCEEDED"
+    third = glue.start_job_run(JobName="waits")["JobRunId"]
+    assert wait_for_run(local_settings, "waits", third)["JobRunState"] == "SUCCEEDED"
+    listed = glue.get_job_runs(JobName="waits")["JobRuns"]
+    assert {run["Id"]: run["JobRunState"] for run in listed} == {
+        first: "SUCCEEDED",
+        second: "SUCCEEDED",
+        third: "SUCCEEDED",
+    }
