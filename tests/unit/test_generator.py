@@ -6,6 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -57,6 +60,19 @@ def test_same_seed_writes_identical_bytes(small: Any, tmp_path: Path) -> None:
     root, _, _ = small
     generate(SMALL, tmp_path / "again")
     assert tree_bytes(tmp_path / "again") == tree_bytes(root)
+
+
+def test_bytes_do_not_depend_on_hash_seed_time_zone_or_locale(tmp_path: Path) -> None:
+    config = GeneratorConfig(seed=9, customers=120, products=30, orders=120, days=3)
+    generate(config, tmp_path / "here")
+    code = (
+        "import sys, time; time.tzset(); from ecomdw.core.generator import generate, "
+        "GeneratorConfig as C; generate(C(seed=9, customers=120, products=30, orders=120, "
+        "days=3), sys.argv[1])"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "4242", "TZ": "Asia/Tokyo", "LC_ALL": "C.UTF-8"}
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "there")], check=True, env=env)
+    assert tree_bytes(tmp_path / "there") == tree_bytes(tmp_path / "here")
 
 
 def test_another_seed_writes_other_data(small: Any, tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ def build_pools(seed: int) -> Pools:
     last: list[str] = []
     cities: list[str] = []
     for position, country in enumerate(COUNTRIES):
-        fake = Faker(country.faker_locale)
+        fake = _stable_faker(country.faker_locale)
         fake.seed_instance(seed * 1_000 + position)
         first += [fake.first_name() for _ in range(NAMES_PER_COUNTRY)]
         last += [fake.last_name() for _ in range(NAMES_PER_COUNTRY)]
@@ -56,6 +56,17 @@ def build_pools(seed: int) -> Pools:
         cities=tuple(cities),
         brands=tuple(brands),
     )
+
+
+def _stable_faker(locale: str) -> Faker:
+    """A Faker whose city lists are sorted: some locales (it_IT) build them from a set, whose
+    order changes with PYTHONHASHSEED, so the same seed would pick other cities per process."""
+    fake = Faker(locale)
+    for provider in fake.providers:
+        cities = getattr(provider, "cities", None)
+        if isinstance(cities, list):
+            provider.cities = sorted(cities)
+    return fake
 
 
 def _slug(name: str, fallback: str) -> str:
