@@ -15,7 +15,7 @@ import tempfile
 from rich.table import Table
 
 SIZES = (100_000, 1_000_000, 10_000_000)
-LINES_PER_ORDER = 2.49  # measured: 1 + Poisson(1.4) plus the planted associations
+LINES_PER_ORDER = 2.435  # measured: 1 + Poisson(1.4) plus the planted associations
 MEMORY_LIMIT_MIB = 2_048
 
 _GENERATE = f"""
