@@ -55,13 +55,17 @@ class Report:
 
 
 def load_cases() -> list[Case]:
-    text = resources.files(__package__).joinpath("conformance_cases.json").read_text(encoding="utf-8")
+    text = (
+        resources.files(__package__).joinpath("conformance_cases.json").read_text(encoding="utf-8")
+    )
     return [Case(**raw) for raw in json.loads(text)]
 
 
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB session configured like the warehouse: UTC, nothing downloaded."""
-    connection = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    connection = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
     connection.execute("SET TimeZone = 'UTC'")
     return connection
 
@@ -78,7 +82,11 @@ def _rendered(value: object) -> object:
 
 
 def _matches(actual: object, expected: object, tolerance: float) -> bool:
-    if isinstance(actual, float) and isinstance(expected, (int, float, str)) and expected is not None:
+    if (
+        isinstance(actual, float)
+        and isinstance(expected, (int, float, str))
+        and expected is not None
+    ):
         target = float(expected)
         return math.isclose(actual, target, rel_tol=1e-9, abs_tol=tolerance)
     return _rendered(actual) == expected
@@ -86,7 +94,8 @@ def _matches(actual: object, expected: object, tolerance: float) -> bool:
 
 def _rows_match(rows: list[tuple[Any, ...]], expected: list[list[Any]], tolerance: float) -> bool:
     return len(rows) == len(expected) and all(
-        len(row) == len(want) and all(_matches(a, e, tolerance) for a, e in zip(row, want, strict=True))
+        len(row) == len(want)
+        and all(_matches(a, e, tolerance) for a, e in zip(row, want, strict=True))
         for row, want in zip(rows, expected, strict=True)
     )
 
@@ -118,11 +127,14 @@ def run_case(case: Case) -> Outcome:
         assert case.expected is not None
         if _rows_match(rows, case.expected, case.tolerance):
             return Outcome(case, CORRECT)
-        return Outcome(case, WRONG, f"expected {case.expected!r}, got {[tuple(map(_rendered, r)) for r in rows]!r}")
+        return Outcome(
+            case,
+            WRONG,
+            f"expected {case.expected!r}, got {[tuple(map(_rendered, r)) for r in rows]!r}",
+        )
     finally:
         connection.close()
 
 
 def conformance_report() -> Report:
     return Report([run_case(case) for case in load_cases()])
-

@@ -9,11 +9,11 @@ from sqlglot import exp
 
 
 @lru_cache(maxsize=256)
-def _parsed(template: str) -> exp.Expression:
+def _parsed(template: str) -> exp.Expr:
     return sqlglot.parse_one(template, read="duckdb")
 
 
-def duck(template: str, data_type: str | exp.DataType | None = None, **parts: exp.Expression) -> exp.Expression:
+def duck(template: str, data_type: str | exp.DataType | None = None, **parts: exp.Expr) -> exp.Expr:
     """Parse a DuckDB expression template whose bare identifiers `_name` stand for `parts`.
 
     Each placeholder is replaced by a copy of its part, so one part may appear twice.
@@ -27,7 +27,9 @@ def duck(template: str, data_type: str | exp.DataType | None = None, **parts: ex
     if tree.name.startswith("_") and isinstance(tree, exp.Column) and tree.name[1:] in parts:
         tree = parts[tree.name[1:]].copy()
     if data_type is not None:
-        tree.type = data_type if isinstance(data_type, exp.DataType) else exp.DataType.build(data_type)
+        tree.type = (
+            data_type if isinstance(data_type, exp.DataType) else exp.DataType.build(data_type)
+        )
     return tree
 
 
@@ -35,11 +37,7 @@ def string(value: str) -> exp.Literal:
     return exp.Literal.string(value)
 
 
-def number(value: int) -> exp.Literal:
-    return exp.Literal.number(value)
-
-
-def line_of(node: exp.Expression) -> int | None:
+def line_of(node: exp.Expr) -> int | None:
     """The source line of a node: its own, a descendant's, or failing those an ancestor's."""
     for candidate in node.walk():
         line = candidate.meta.get("line") if candidate._meta else None

@@ -7,7 +7,7 @@ class TranslationError(Exception):
     """The SQL could not be translated; the message says why and where."""
 
 
-class UnsupportedConstruct(TranslationError):
+class UnsupportedConstruct(TranslationError):  # noqa: N818 - the name the warehouse API promises
     """A construct whose Redshift semantics the translator cannot guarantee on DuckDB.
 
     Raised instead of emitting SQL that might give a different answer.

@@ -15,7 +15,7 @@ from sqlglot import exp
 from .build import duck
 from .errors import UnsupportedConstruct
 
-Piece = Callable[[exp.Expression], exp.Expression]
+Piece = Callable[[exp.Expr], exp.Expr]
 
 # Template patterns that map onto one strftime directive.
 STRFTIME = {
@@ -65,7 +65,7 @@ def _cased(token_text: str, directive: str, width: int, fill_mode: bool) -> str:
     return value
 
 
-def datetime_to_char(value: exp.Expression, fmt: str, line: int | None) -> exp.Expression:
+def datetime_to_char(value: exp.Expr, fmt: str, line: int | None) -> exp.Expr:
     """Compile a datetime format string into a DuckDB string expression over `value`."""
     parts: list[str] = []
     pending: list[str] = []
@@ -108,7 +108,9 @@ def datetime_to_char(value: exp.Expression, fmt: str, line: int | None) -> exp.E
             parts.append(_cased(text, directive, width, fill_mode))
         elif fill_mode and token in NUMERIC_FIELDS:
             flush()
-            parts.append(f"CAST(CAST(STRFTIME(_ts, '{STRFTIME.get(token, '%U')}') AS INTEGER) AS VARCHAR)")
+            parts.append(
+                f"CAST(CAST(STRFTIME(_ts, '{STRFTIME.get(token, '%U')}') AS INTEGER) AS VARCHAR)"
+            )
         elif token in STRFTIME:
             pending.append(STRFTIME[token])
         else:
@@ -127,7 +129,7 @@ NUMBER_FORMAT = re.compile(
 )
 
 
-def number_to_char(value: exp.Expression, fmt: str, line: int | None) -> exp.Expression:
+def number_to_char(value: exp.Expr, fmt: str, line: int | None) -> exp.Expr:
     """Compile a numeric format such as '999D99S' or 'L99999D99' (Redshift, en_US locale).
 
     Digits are rounded to the format's fraction digits, '9' slots print blanks and '0'
@@ -141,13 +143,14 @@ def number_to_char(value: exp.Expression, fmt: str, line: int | None) -> exp.Exp
     fraction_digits = len(match["frac"] or "")
     zero_width = len(integer_slots) - integer_slots.find("0") if "0" in integer_slots else 0
     width = len(integer_slots) + (1 + fraction_digits if match["point"] else 0)
-    digits = (
-        f"CAST(ABS(CAST(_v AS DECIMAL(38, {fraction_digits}))) AS VARCHAR)"
-    )
+    digits = f"CAST(ABS(CAST(_v AS DECIMAL(38, {fraction_digits}))) AS VARCHAR)"
     whole = f"SPLIT_PART({digits}, '.', 1)"
     if fraction_digits:
         whole = f"CASE WHEN {whole} = '0' THEN '' ELSE {whole} END"
-    padded = f"CASE WHEN LENGTH({whole}) < {zero_width} THEN LPAD({whole}, {zero_width}, '0') ELSE {whole} END"
+    padded = (
+        f"CASE WHEN LENGTH({whole}) < {zero_width} "
+        f"THEN LPAD({whole}, {zero_width}, '0') ELSE {whole} END"
+    )
     body = padded
     if match["point"]:
         body += " || '.'"
@@ -162,7 +165,9 @@ def number_to_char(value: exp.Expression, fmt: str, line: int | None) -> exp.Exp
         text = f"LPAD({body}, {width}, ' ') || CASE WHEN {negative} THEN '-' ELSE ' ' END"
     else:
         positive = "'+'" if lead_sign else "' '"
-        text = f"LPAD(CASE WHEN {negative} THEN '-' ELSE {positive} END || {body}, {width + 1}, ' ')"
+        text = (
+            f"LPAD(CASE WHEN {negative} THEN '-' ELSE {positive} END || {body}, {width + 1}, ' ')"
+        )
     text = (
         f"CASE WHEN _v IS NULL THEN NULL WHEN LENGTH({whole}) > {len(integer_slots)} "
         f"THEN REPEAT('#', {width + 1}) ELSE {text} END"
@@ -172,8 +177,7 @@ def number_to_char(value: exp.Expression, fmt: str, line: int | None) -> exp.Exp
     return duck(text, "VARCHAR", v=value)
 
 
-def to_char_literal_format(fmt: exp.Expression, line: int | None) -> str:
+def to_char_literal_format(fmt: exp.Expr, line: int | None) -> str:
     if not (isinstance(fmt, exp.Literal) and fmt.is_string):
         raise UnsupportedConstruct("TO_CHAR", line, "the format must be a string literal")
     return str(fmt.this)
-

@@ -68,13 +68,14 @@ def _parse_date(text: str) -> date | None:
         number = int(day_of_year["doy"])
         first = date(int(day_of_year["y"]), 1, 1)
         result = first + timedelta(days=number - 1)
-        return result if 1 <= number and result.year == first.year else None
+        return result if number >= 1 and result.year == first.year else None
     return None
 
 
 def _parse_time(text: str) -> time | None:
     match = re.fullmatch(
-        r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?)?(?: ?(?P<ampm>[AaPp][Mm]))?",
+        r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?)?"
+        r"(?: ?(?P<ampm>[AaPp][Mm]))?",
         text,
     ) or re.fullmatch(r"(?P<h>\d{2})(?P<mi>\d{2})(?P<s>\d{2})", text)
     if not match:

@@ -13,57 +13,113 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from . import types as rt
-from .types import redshift_type as rtype
 from .build import duck, line_of, string
 from .errors import UnsupportedConstruct
 from .functions import OWNED_FUNCTIONS, as_timestamp
+from .types import redshift_type as rtype
 
-Handler = Callable[[exp.Expression], exp.Expression]
+Handler = Callable[[exp.Expr], exp.Expr]
 
 DIVISION_BY_ZERO = "error('division by zero')"
 
 # Function nodes whose sqlglot DuckDB rendering keeps Redshift's meaning.
-SAFE_FUNCTIONS: tuple[type[exp.Expression], ...] = (
-    exp.Abs, exp.Ceil, exp.Floor, exp.Sqrt, exp.Pow, exp.Exp, exp.Ln, exp.Log, exp.Sign,
-    exp.Pi, exp.Cbrt, exp.Rand,
-    exp.Count, exp.Sum, exp.Min, exp.Max, exp.Stddev, exp.StddevSamp, exp.StddevPop,
-    exp.Variance, exp.VariancePop, exp.Median, exp.LogicalAnd, exp.LogicalOr,
-    exp.RowNumber, exp.Rank, exp.DenseRank, exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue,
-    exp.NthValue, exp.Ntile, exp.CumeDist, exp.PercentRank,
-    exp.Coalesce, exp.Nullif, exp.Greatest, exp.Least, exp.Case, exp.If, exp.Nvl2,
+SAFE_FUNCTIONS: tuple[type[exp.Expr], ...] = (
+    exp.Abs,
+    exp.Ceil,
+    exp.Floor,
+    exp.Sqrt,
+    exp.Pow,
+    exp.Exp,
+    exp.Ln,
+    exp.Log,
+    exp.Sign,
+    exp.Pi,
+    exp.Cbrt,
+    exp.Rand,
+    exp.Count,
+    exp.Sum,
+    exp.Min,
+    exp.Max,
+    exp.Stddev,
+    exp.StddevSamp,
+    exp.StddevPop,
+    exp.Variance,
+    exp.VariancePop,
+    exp.Median,
+    exp.LogicalAnd,
+    exp.LogicalOr,
+    exp.RowNumber,
+    exp.Rank,
+    exp.DenseRank,
+    exp.Lag,
+    exp.Lead,
+    exp.FirstValue,
+    exp.LastValue,
+    exp.NthValue,
+    exp.Ntile,
+    exp.CumeDist,
+    exp.PercentRank,
+    exp.Coalesce,
+    exp.Nullif,
+    exp.Greatest,
+    exp.Least,
+    exp.Case,
+    exp.If,
+    exp.Nvl2,
     exp.DecodeCase,
-    exp.Upper, exp.Lower, exp.Trim, exp.Replace, exp.SplitPart, exp.StrPosition, exp.Pad,
-    exp.Reverse, exp.Repeat, exp.Translate, exp.MD5, exp.Left, exp.Right, exp.Initcap,
-    exp.CurrentDate, exp.Date, exp.LastDay, exp.Extract, exp.TimestampTrunc, exp.TsOrDsAdd,
-    exp.Exists, exp.Explode,
+    exp.Upper,
+    exp.Lower,
+    exp.Trim,
+    exp.Replace,
+    exp.SplitPart,
+    exp.StrPosition,
+    exp.Pad,
+    exp.Reverse,
+    exp.Repeat,
+    exp.Translate,
+    exp.MD5,
+    exp.Left,
+    exp.Right,
+    exp.Initcap,
+    exp.CurrentDate,
+    exp.Date,
+    exp.LastDay,
+    exp.Extract,
+    exp.TimestampTrunc,
+    exp.Exists,
+    exp.Explode,
 )
+# sqlglot models these operators as functions; their meaning is the same in both engines.
+OPERATORS: tuple[type[exp.Expr], ...] = (exp.Connector, exp.Predicate)
 UNVERIFIED_DATEDIFF_UNITS = {"WEEK"}
 WINDOW_ONLY_FUNCTIONS = {"ratio_to_report"}
 COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 
 
-def unsupported(construct: str, node: exp.Expression, detail: str = "") -> UnsupportedConstruct:
+def unsupported(construct: str, node: exp.Expr, detail: str = "") -> UnsupportedConstruct:
     return UnsupportedConstruct(construct, line_of(node), detail)
 
 
-def _non_zero_literal(node: exp.Expression) -> bool:
+def _non_zero_literal(node: exp.Expr) -> bool:
     return isinstance(node, exp.Literal) and node.is_number and float(node.this) != 0
 
 
-def _guard_zero(divisor: exp.Expression, result: exp.Expression) -> exp.Expression:
+def _guard_zero(divisor: exp.Expr, result: exp.Expr) -> exp.Expr:
     """Redshift raises on division by zero where DuckDB returns NULL."""
     if _non_zero_literal(divisor):
         return result
-    guarded = duck(f"CASE WHEN _d = 0 THEN {DIVISION_BY_ZERO} ELSE _r END", result.type, d=divisor, r=result)
+    guarded = duck(
+        f"CASE WHEN _d = 0 THEN {DIVISION_BY_ZERO} ELSE _r END", result.type, d=divisor, r=result
+    )
     return guarded
 
 
-def _unscaled(value: exp.Expression, decimal: rt.Decimal) -> exp.Expression:
+def _unscaled(value: exp.Expr, decimal: rt.Decimal) -> exp.Expr:
     scaled = f"_v * {10**decimal.scale}" if decimal.scale else "_v"
     return duck(f"CAST({scaled} AS HUGEINT)", v=value)
 
 
-def _from_unscaled(integer: exp.Expression, result: rt.Decimal) -> exp.Expression:
+def _from_unscaled(integer: exp.Expr, result: rt.Decimal) -> exp.Expr:
     step = "1" if result.scale == 0 else "0." + "0" * (result.scale - 1) + "1"
     return duck(
         f"CAST(CAST(_q AS DECIMAL(38, 0)) * CAST('{step}' AS DECIMAL(38, {result.scale})) "
@@ -73,7 +129,7 @@ def _from_unscaled(integer: exp.Expression, result: rt.Decimal) -> exp.Expressio
     )
 
 
-def _decimal_division(node: exp.Div, left: rt.Decimal, right: rt.Decimal) -> exp.Expression:
+def _decimal_division(node: exp.Div, left: rt.Decimal, right: rt.Decimal) -> exp.Expr:
     """Exact DECIMAL division at Redshift's result scale, truncating like its fixed-point AVG."""
     result = rt.decimal_divide(left, right)
     shift = result.scale + right.scale - left.scale
@@ -84,7 +140,7 @@ def _decimal_division(node: exp.Div, left: rt.Decimal, right: rt.Decimal) -> exp
     return _guard_zero(node.right, _from_unscaled(quotient, result))
 
 
-def rewrite_division(node: exp.Expression) -> exp.Expression:
+def rewrite_division(node: exp.Expr) -> exp.Expr:
     assert isinstance(node, exp.Div)
     left, right = rtype(node.left), rtype(node.right)
     if rt.is_integer(left) and rt.is_integer(right):
@@ -97,10 +153,12 @@ def rewrite_division(node: exp.Expression) -> exp.Expression:
     left_decimal, right_decimal = rt.as_decimal(left), rt.as_decimal(right)
     if left_decimal and right_decimal:
         return _decimal_division(node, left_decimal, right_decimal)
-    raise unsupported("division", node, f"operand types {_name(left)} / {_name(right)} are not known numerics")
+    raise unsupported(
+        "division", node, f"operand types {_name(left)} / {_name(right)} are not known numerics"
+    )
 
 
-def rewrite_modulo(node: exp.Expression) -> exp.Expression:
+def rewrite_modulo(node: exp.Expr) -> exp.Expr:
     assert isinstance(node, exp.Mod)
     left, right = rtype(node.this), rtype(node.expression)
     if not (rt.is_integer(left) and rt.is_integer(right)):
@@ -114,13 +172,18 @@ def _name(data_type: exp.DataType | None) -> str:
     return data_type.sql("redshift") if data_type is not None else "UNKNOWN"
 
 
-def _average(argument: exp.Expression, distinct: bool, over: Callable[[exp.Expression], exp.Expression], node: exp.Expression) -> exp.Expression:
+def _average(
+    argument: exp.Expr,
+    distinct: bool,
+    over: Callable[[exp.Expr], exp.Expr],
+    node: exp.Expr,
+) -> exp.Expr:
     """AVG keeps the argument's exactness: integers and decimals truncate at their own scale."""
     inner = argument.expressions[0] if isinstance(argument, exp.Distinct) else argument
     data_type = rtype(inner)
     keyword = "DISTINCT " if distinct else ""
     if rt.is_float(data_type):
-        return duck(f"AVG({keyword}_x)", "DOUBLE", x=inner) if not over else over(duck(f"AVG({keyword}_x)", "DOUBLE", x=inner))
+        return over(duck(f"AVG({keyword}_x)", "DOUBLE", x=inner))
     decimal = rt.as_decimal(data_type)
     if decimal is None:
         raise unsupported("AVG", node, f"argument type {_name(data_type)}")
@@ -133,23 +196,23 @@ def _average(argument: exp.Expression, distinct: bool, over: Callable[[exp.Expre
     return _from_unscaled(quotient, result)
 
 
-def _window_function(node: exp.Expression) -> bool:
+def _window_function(node: exp.Expr) -> bool:
     """Window functions are rewritten together with their OVER clause."""
     return isinstance(node.parent, exp.Window) and node.arg_key == "this"
 
 
-def rewrite_avg(node: exp.Expression) -> exp.Expression:
+def rewrite_avg(node: exp.Expr) -> exp.Expr:
     assert isinstance(node, exp.Avg)
     if _window_function(node):
         return node
     return _average(node.this, isinstance(node.this, exp.Distinct), lambda e: e, node)
 
 
-def rewrite_window(node: exp.Expression) -> exp.Expression:
+def rewrite_window(node: exp.Expr) -> exp.Expr:
     assert isinstance(node, exp.Window)
     function = node.this
 
-    def over(expression: exp.Expression) -> exp.Expression:
+    def over(expression: exp.Expr) -> exp.Expr:
         window = node.copy()
         window.set("this", expression)
         return window
@@ -160,25 +223,37 @@ def rewrite_window(node: exp.Expression) -> exp.Expression:
         if node.args.get("order"):
             raise unsupported("RATIO_TO_REPORT", node, "ORDER BY is not allowed in its window")
         (value,) = function.expressions
-        share = duck("CAST(_x AS DOUBLE) / _t", "DOUBLE", x=value, t=over(duck("SUM(CAST(_x AS DOUBLE))", x=value)))
+        share = duck(
+            "CAST(_x AS DOUBLE) / _t",
+            "DOUBLE",
+            x=value,
+            t=over(duck("SUM(CAST(_x AS DOUBLE))", x=value)),
+        )
         return share
     return node
 
 
-def _trimmed(side: exp.Expression) -> exp.Expression:
+def _trimmed(side: exp.Expr) -> exp.Expr:
     if isinstance(side, exp.Literal) and side.is_string:
         return string(str(side.this).rstrip(" "))
     return duck("RTRIM(_s, ' ')", "VARCHAR", s=side)
 
 
-def _temporal_literal(side: exp.Expression, other: exp.Expression) -> exp.Expression:
-    if isinstance(side, exp.Literal) and side.is_string and rt.is_temporal(rtype(other)):
-        return as_timestamp(side, "DATE" if rtype(other).this == exp.DataType.Type.DATE else "TIMESTAMP")  # type: ignore[union-attr]
+def _temporal_literal(side: exp.Expr, other: exp.Expr) -> exp.Expr:
+    other_type = rtype(other)
+    if (
+        isinstance(side, exp.Literal)
+        and side.is_string
+        and other_type
+        and rt.is_temporal(other_type)
+    ):
+        is_date = other_type.this == exp.DataType.Type.DATE
+        return as_timestamp(side, "DATE" if is_date else "TIMESTAMP")
     return side
 
 
-def rewrite_comparison(node: exp.Expression) -> exp.Expression:
-    """Trailing blanks never matter when Redshift compares strings; literal dates take Redshift forms."""
+def rewrite_comparison(node: exp.Expr) -> exp.Expr:
+    """Redshift ignores trailing blanks when comparing strings and reads its own date literals."""
     left, right = node.left, node.right  # type: ignore[attr-defined]
     left_type, right_type = rtype(left), rtype(right)
     if rt.is_string(left_type) and rt.is_string(right_type):
@@ -191,7 +266,7 @@ def rewrite_comparison(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def rewrite_in(node: exp.Expression) -> exp.Expression:
+def rewrite_in(node: exp.Expr) -> exp.Expr:
     assert isinstance(node, exp.In)
     if node.args.get("query") or not rt.is_string(rtype(node.this)):
         return node
@@ -201,7 +276,7 @@ def rewrite_in(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def rewrite_cast(node: exp.Expression) -> exp.Expression:
+def rewrite_cast(node: exp.Expr) -> exp.Expr:
     assert isinstance(node, exp.Cast)
     target = rt.with_redshift_defaults(node.to)
     source = rtype(node.this)
@@ -212,14 +287,18 @@ def rewrite_cast(node: exp.Expression) -> exp.Expression:
         return result
     if rt.is_temporal(target) and isinstance(node.this, exp.Literal) and node.this.is_string:
         return as_timestamp(node.this, target.sql("duckdb"))
-    if target.this in (exp.DataType.Type.SUPER, exp.DataType.Type.GEOMETRY, exp.DataType.Type.VARBINARY):
+    if target.this in (
+        exp.DataType.Type.SUPER,
+        exp.DataType.Type.GEOMETRY,
+        exp.DataType.Type.VARBINARY,
+    ):
         raise unsupported(f"CAST to {target.sql('redshift')}", node)
     node.set("to", target)
     node.type = target
     return node
 
 
-def rewrite_length(node: exp.Expression) -> exp.Expression:
+def rewrite_length(node: exp.Expr) -> exp.Expr:
     """LEN ignores trailing blanks of CHAR values only."""
     argument = node.this
     if rt.is_char(rtype(argument)):
@@ -227,7 +306,7 @@ def rewrite_length(node: exp.Expression) -> exp.Expression:
     return duck("LENGTH(_s)", "INT", s=argument)
 
 
-def rewrite_concat(node: exp.Expression) -> exp.Expression:
+def rewrite_concat(node: exp.Expr) -> exp.Expr:
     """Redshift CONCAT is NULL when either argument is; DuckDB's skips NULLs."""
     parts = node.expressions
     if len(parts) != 2:
@@ -235,14 +314,14 @@ def rewrite_concat(node: exp.Expression) -> exp.Expression:
     return duck("_a || _b", "VARCHAR", a=parts[0], b=parts[1])
 
 
-def rewrite_current_timestamp(node: exp.Expression) -> exp.Expression:
+def rewrite_current_timestamp(node: exp.Expr) -> exp.Expr:
     """SYSDATE: the transaction start in UTC with microseconds."""
     if node.args.get("sysdate"):
         return duck("CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)", "TIMESTAMP")
     return duck("CURRENT_TIMESTAMP", "TIMESTAMPTZ")
 
 
-def rewrite_datediff(node: exp.Expression) -> exp.Expression:
+def rewrite_datediff(node: exp.Expr) -> exp.Expr:
     unit = node.text("unit").upper()
     if unit in UNVERIFIED_DATEDIFF_UNITS:
         raise unsupported(f"DATEDIFF({unit})", node, "week boundaries are not verified")
@@ -251,13 +330,29 @@ def rewrite_datediff(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def rewrite_round(node: exp.Expression) -> exp.Expression:
+def rewrite_dateadd(node: exp.Expr) -> exp.Expr:
+    node.set("this", as_timestamp(node.this, "TIMESTAMP"))
+    node.type = exp.DataType.build("TIMESTAMP")
+    return node
+
+
+def rewrite_substring(node: exp.Expr) -> exp.Expr:
+    """Positions below 1 count differently in the two engines; only literal starts >= 1 pass."""
+    start = node.args.get("start")
+    if start is not None and not (
+        isinstance(start, exp.Literal) and start.is_int and int(start.this) >= 1
+    ):
+        raise unsupported("SUBSTRING", node, "the start position must be an integer literal >= 1")
+    return node
+
+
+def rewrite_round(node: exp.Expr) -> exp.Expr:
     if rt.is_float(rtype(node.this)):
         raise unsupported("ROUND", node, "rounding of DOUBLE PRECISION ties is not verified")
     return node
 
 
-def rewrite_anonymous(node: exp.Expression) -> exp.Expression:
+def rewrite_anonymous(node: exp.Expr) -> exp.Expr:
     if node.name.lower() in WINDOW_ONLY_FUNCTIONS and _window_function(node):
         return node
     handler = OWNED_FUNCTIONS.get(node.name.lower())
@@ -266,27 +361,29 @@ def rewrite_anonymous(node: exp.Expression) -> exp.Expression:
     return handler(node)
 
 
-def rewrite_within_group(node: exp.Expression) -> exp.Expression:
+def rewrite_within_group(node: exp.Expr) -> exp.Expr:
     function = node.this
     if isinstance(function, (exp.GroupConcat, exp.PercentileCont, exp.PercentileDisc)):
         return node
     raise unsupported(type(function).__name__.upper(), node, "WITHIN GROUP function not verified")
 
 
-def rewrite_regexp_like(node: exp.Expression) -> exp.Expression:
+def rewrite_regexp_like(node: exp.Expr) -> exp.Expr:
     pattern = node.expression
     if not (isinstance(pattern, exp.Literal) and pattern.is_string) or "|" in str(pattern.this):
-        raise unsupported("POSIX regular expression", node, "pattern must be a literal without alternation")
+        raise unsupported(
+            "POSIX regular expression", node, "pattern must be a literal without alternation"
+        )
     return node
 
 
-def rewrite_literal(node: exp.Expression) -> exp.Expression:
+def rewrite_literal(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.Literal) and node.is_string and "\x00" in str(node.this):
         raise unsupported("string literal with a NUL character", node)
     return node
 
 
-HANDLERS: dict[type[exp.Expression], Handler] = {
+HANDLERS: dict[type[exp.Expr], Handler] = {
     exp.Literal: rewrite_literal,
     exp.Div: rewrite_division,
     exp.Mod: rewrite_modulo,
@@ -298,7 +395,9 @@ HANDLERS: dict[type[exp.Expression], Handler] = {
     exp.Concat: rewrite_concat,
     exp.CurrentTimestamp: rewrite_current_timestamp,
     exp.TsOrDsDiff: rewrite_datediff,
+    exp.TsOrDsAdd: rewrite_dateadd,
     exp.Round: rewrite_round,
+    exp.Substring: rewrite_substring,
     exp.Anonymous: rewrite_anonymous,
     exp.WithinGroup: rewrite_within_group,
     exp.RegexpLike: rewrite_regexp_like,
@@ -309,22 +408,24 @@ HANDLERS: dict[type[exp.Expression], Handler] = {
 }
 
 
-def _rewrite_node(node: exp.Expression) -> exp.Expression:
+def _rewrite_node(node: exp.Expr) -> exp.Expr:
     handler = HANDLERS.get(type(node))
     if handler is not None:
         return handler(node)
-    if isinstance(node, exp.Func) and not isinstance(node, SAFE_FUNCTIONS):
-        raise unsupported(type(node).__name__.upper(), node, "function not on the translator's allow-list")
+    if isinstance(node, exp.Func) and not isinstance(node, (*SAFE_FUNCTIONS, *OPERATORS)):
+        raise unsupported(
+            type(node).__name__.upper(), node, "function not on the translator's allow-list"
+        )
     if isinstance(node, (exp.Pivot, exp.SimilarTo)):
         raise unsupported(type(node).__name__.upper(), node)
     return node
 
 
-def rewrite(node: exp.Expression) -> exp.Expression:
+def rewrite(node: exp.Expr) -> exp.Expr:
     """Rewrite a typed Redshift tree bottom-up into a DuckDB tree with Redshift's semantics."""
     for key, value in list(node.args.items()):
-        if isinstance(value, exp.Expression):
+        if isinstance(value, exp.Expr):
             node.set(key, rewrite(value))
         elif isinstance(value, list):
-            node.set(key, [rewrite(v) if isinstance(v, exp.Expression) else v for v in value])
+            node.set(key, [rewrite(v) if isinstance(v, exp.Expr) else v for v in value])
     return _rewrite_node(node)

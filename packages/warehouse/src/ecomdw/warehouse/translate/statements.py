@@ -4,24 +4,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlglot import exp, tokens
-from sqlglot.tokens import TokenType
+from sqlglot import exp
+from sqlglot.tokenizer_core import Token, TokenType
 
 from . import types as rt
 from .build import line_of
 from .errors import UnsupportedConstruct
 
 # Physical-design clauses: they place and order rows on Redshift slices, never change results.
-PHYSICAL_PROPERTIES = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyProperty, exp.BackupProperty)
+PHYSICAL_PROPERTIES = (
+    exp.DistStyleProperty,
+    exp.DistKeyProperty,
+    exp.SortKeyProperty,
+    exp.BackupProperty,
+)
 # Redshift accepts but does not enforce key constraints; DuckDB would reject duplicates.
-INFORMATIONAL_CONSTRAINTS = (exp.PrimaryKeyColumnConstraint, exp.UniqueColumnConstraint, exp.EncodeColumnConstraint)
-UNSUPPORTED_TYPES = {exp.DataType.Type.SUPER, exp.DataType.Type.GEOMETRY, exp.DataType.Type.GEOGRAPHY}
+INFORMATIONAL_CONSTRAINTS = (
+    exp.PrimaryKeyColumnConstraint,
+    exp.UniqueColumnConstraint,
+    exp.EncodeColumnConstraint,
+)
+UNSUPPORTED_TYPES = {
+    exp.DataType.Type.SUPER,
+    exp.DataType.Type.GEOMETRY,
+    exp.DataType.Type.GEOGRAPHY,
+}
 
 
-def duckdb_type(data_type: exp.DataType, node: exp.Expression) -> exp.DataType:
-    """DuckDB column type for a Redshift one: strings lose their byte length, DECIMAL gets (18, 0)."""
+def duckdb_type(data_type: exp.DataType, node: exp.Expr) -> exp.DataType:
+    """DuckDB column type for a Redshift one: strings lose their length, DECIMAL gets (18, 0)."""
     if data_type.this in UNSUPPORTED_TYPES:
-        raise UnsupportedConstruct(data_type.sql("redshift"), line_of(node), "type has no DuckDB equivalent")
+        raise UnsupportedConstruct(
+            data_type.sql("redshift"), line_of(node), "type has no DuckDB equivalent"
+        )
     if data_type.this in rt.STRING_TYPES:
         return exp.DataType.build("VARCHAR")
     return rt.with_redshift_defaults(data_type)
@@ -68,8 +83,10 @@ def create_table(create: exp.Create) -> tuple[list[str], dict[str, str]]:
                         f"CREATE SEQUENCE IF NOT EXISTS {sequence} "
                         f"START {start.sql()} INCREMENT {step.sql()} {bound} {start.sql()}"
                     )
-                    constraint = exp.ColumnConstraint(
-                        kind=exp.DefaultColumnConstraint(this=exp.func("nextval", exp.Literal.string(sequence)))
+                    constraint = exp.ColumnConstraint(  # noqa: PLW2901 - the identity is replaced
+                        kind=exp.DefaultColumnConstraint(
+                            this=exp.func("nextval", exp.Literal.string(sequence))
+                        )
                     )
                 constraints.append(constraint)
             definition.set("constraints", constraints)
@@ -96,11 +113,14 @@ def merge(statement: exp.Merge) -> list[str]:
     source = statement.args["using"]
     guard = (
         "SELECT CASE WHEN EXISTS (SELECT 1 FROM "
-        f"{target.sql('duckdb')} JOIN {source.sql('duckdb')} ON {statement.args['on'].sql('duckdb')} "
+        f"{target.sql('duckdb')} JOIN {source.sql('duckdb')} "
+        f"ON {statement.args['on'].sql('duckdb')} "
         f"GROUP BY {target.sql('duckdb')}.rowid HAVING COUNT(*) > 1) "
         "THEN error('MERGE: a target row matches more than one source row') END"
     )
-    body = statement.sql("duckdb").replace("WHEN NOT MATCHED THEN INSERT (VALUES", "WHEN NOT MATCHED THEN INSERT VALUES (")
+    body = statement.sql("duckdb").replace(
+        "WHEN NOT MATCHED THEN INSERT (VALUES", "WHEN NOT MATCHED THEN INSERT VALUES ("
+    )
     return [guard, body]
 
 
@@ -108,42 +128,75 @@ def merge(statement: exp.Merge) -> list[str]:
 class Options:
     """A COPY or UNLOAD command cut into its parts, keyword options upper-cased."""
 
-    head: list[tokens.Token]
+    head: list[Token]
     uri: str
-    options: dict[str, list[tokens.Token]]
+    options: dict[str, list[Token]]
     line: int
 
 
 # Options that only say how to reach S3: the caller configures DuckDB's access instead.
-ACCESS_OPTIONS = {"IAM_ROLE", "CREDENTIALS", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "SESSION_TOKEN", "REGION"}
-COPY_OPTIONS = ACCESS_OPTIONS | {"FORMAT", "PARQUET", "CSV", "DELIMITER", "IGNOREHEADER", "NULL", "GZIP", "QUOTE"}
-UNLOAD_OPTIONS = ACCESS_OPTIONS | {"FORMAT", "PARQUET", "CSV", "HEADER", "DELIMITER", "ALLOWOVERWRITE", "PARALLEL", "MAXFILESIZE"}
-OPTION_WORDS = COPY_OPTIONS | UNLOAD_OPTIONS | {"AS"}
+ACCESS_OPTIONS = {
+    "IAM_ROLE",
+    "CREDENTIALS",
+    "ACCESS_KEY_ID",
+    "SECRET_ACCESS_KEY",
+    "SESSION_TOKEN",
+    "REGION",
+}
+COPY_OPTIONS = ACCESS_OPTIONS | {
+    "FORMAT",
+    "PARQUET",
+    "CSV",
+    "DELIMITER",
+    "IGNOREHEADER",
+    "NULL",
+    "GZIP",
+    "QUOTE",
+}
+UNLOAD_OPTIONS = ACCESS_OPTIONS | {
+    "FORMAT",
+    "PARQUET",
+    "CSV",
+    "HEADER",
+    "DELIMITER",
+    "ALLOWOVERWRITE",
+    "PARALLEL",
+    "MAXFILESIZE",
+}
 
 
-def _split_options(option_tokens: list[tokens.Token], allowed: set[str], command: str) -> dict[str, list[tokens.Token]]:
-    options: dict[str, list[tokens.Token]] = {}
+WORD_VALUES = {
+    "FORMAT": {"PARQUET", "CSV"},
+    "IAM_ROLE": {"DEFAULT"},
+    "PARALLEL": {"ON", "OFF", "TRUE", "FALSE"},
+}
+
+
+def _split_options(
+    option_tokens: list[Token], allowed: set[str], command: str
+) -> dict[str, list[Token]]:
+    """Option name -> value tokens; any word that is neither a known option nor its value raises."""
+    options: dict[str, list[Token]] = {}
     current: str | None = None
     for token in option_tokens:
         word = token.text.upper()
-        if token.token_type != TokenType.STRING and word in OPTION_WORDS and word != "AS":
-            if word not in allowed:
-                raise UnsupportedConstruct(f"{command} option {word}", token.line)
-            if current in ("FORMAT",) and word in ("PARQUET", "CSV"):
-                options["FORMAT"].append(token)
-                continue
+        is_value = token.token_type in (
+            TokenType.STRING,
+            TokenType.NUMBER,
+        ) or word in WORD_VALUES.get(current or "", ())
+        if is_value and current is not None:
+            options[current].append(token)
+        elif word == "AS" and current is not None:
+            continue
+        elif word in allowed:
             current = word
             options[current] = []
-        elif word == "AS" and token.token_type != TokenType.STRING:
-            continue
-        elif current is None:
-            raise UnsupportedConstruct(f"{command} option {token.text}", token.line)
         else:
-            options[current].append(token)
+            raise UnsupportedConstruct(f"{command} option {token.text.upper()}", token.line)
     return options
 
 
-def _format(options: dict[str, list[tokens.Token]], line: int, command: str) -> str:
+def _format(options: dict[str, list[Token]], line: int, command: str) -> str:
     if "PARQUET" in options or any(t.text.upper() == "PARQUET" for t in options.get("FORMAT", [])):
         return "parquet"
     if "CSV" in options or any(t.text.upper() == "CSV" for t in options.get("FORMAT", [])):
@@ -151,12 +204,14 @@ def _format(options: dict[str, list[tokens.Token]], line: int, command: str) -> 
     raise UnsupportedConstruct(f"{command} without FORMAT AS PARQUET or CSV", line)
 
 
-def _single(options: dict[str, list[tokens.Token]], name: str) -> str | None:
+def _single(options: dict[str, list[Token]], name: str) -> str | None:
     values = options.get(name)
     if values is None:
         return None
     if len(values) != 1:
-        raise UnsupportedConstruct(f"option {name}", values[0].line if values else None, "expects one value")
+        raise UnsupportedConstruct(
+            f"option {name}", values[0].line if values else None, "expects one value"
+        )
     return values[0].text
 
 
@@ -167,7 +222,7 @@ def _prefix_globs(uri: str) -> str:
     return f"['{uri}', '{uri}*/**']" if "*" not in uri else f"['{uri}']"
 
 
-def copy_command(statement_tokens: list[tokens.Token], table_sql: str) -> str:
+def copy_command(statement_tokens: list[Token], table_sql: str) -> str:
     """COPY table FROM 's3://prefix' ... FORMAT AS PARQUET|CSV as an INSERT ... SELECT."""
     line = statement_tokens[0].line
     from_index = next((i for i, t in enumerate(statement_tokens) if t.text.upper() == "FROM"), None)
@@ -194,10 +249,11 @@ def copy_command(statement_tokens: list[tokens.Token], table_sql: str) -> str:
     ]
     if int(_single(options, "IGNOREHEADER") or 0) > 1:
         raise UnsupportedConstruct("COPY option IGNOREHEADER above 1", line)
-    return f"INSERT INTO {table_sql} SELECT * FROM read_csv({_prefix_globs(uri)}, {', '.join(arguments)})"
+    reader = f"read_csv({_prefix_globs(uri)}, {', '.join(arguments)})"
+    return f"INSERT INTO {table_sql} SELECT * FROM {reader}"
 
 
-def unload_command(option_tokens: list[tokens.Token], query_sql: str, line: int) -> str:
+def unload_command(option_tokens: list[Token], query_sql: str, line: int) -> str:
     """UNLOAD ('query') TO 's3://prefix' ... as DuckDB COPY (query) TO one file under the prefix."""
     if not option_tokens or option_tokens[0].text.upper() != "TO" or len(option_tokens) < 2:
         raise UnsupportedConstruct("UNLOAD", line, "expects TO 's3://...'")
@@ -213,4 +269,6 @@ def unload_command(option_tokens: list[tokens.Token], query_sql: str, line: int)
         return f"COPY ({query_sql}) TO '{uri}000.parquet' (FORMAT parquet)"
     delimiter = (_single(options, "DELIMITER") or ",").replace("'", "''")
     header = "true" if "HEADER" in options else "false"
-    return f"COPY ({query_sql}) TO '{uri}000' (FORMAT csv, HEADER {header}, DELIMITER '{delimiter}')"
+    return (
+        f"COPY ({query_sql}) TO '{uri}000' (FORMAT csv, HEADER {header}, DELIMITER '{delimiter}')"
+    )

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import sqlglot
-from sqlglot import exp, tokens
+from sqlglot import exp
 from sqlglot.dialects.redshift import Redshift
 from sqlglot.errors import OptimizeError, ParseError
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
+from sqlglot.parsers.redshift import RedshiftParser
 from sqlglot.schema import MappingSchema
-from sqlglot.tokens import TokenType
+from sqlglot.tokenizer_core import Token, TokenType
 
 from . import types as rt
 from .errors import TranslationError, UnsupportedConstruct
@@ -29,19 +30,28 @@ Catalog = Mapping[str, Mapping[str, str]]
 COLUMN_LEVEL_HINTS = {"DISTKEY", "SORTKEY"}
 
 
+class _OwnedFunctionsParser(RedshiftParser):
+    """Redshift's parser, minus the functions this translator rebuilds from their arguments."""
+
+    FUNCTIONS = {  # noqa: RUF012 - sqlglot's own class attribute, narrowed
+        name: builder
+        for name, builder in RedshiftParser.FUNCTIONS.items()
+        if name.lower() not in OWNED_FUNCTIONS
+    }
+
+
 class _RedshiftSource(Redshift):
-    """Redshift as sqlglot reads it, minus the functions this translator rebuilds itself."""
+    """Redshift as sqlglot reads it, with the owned functions left as plain calls."""
 
-    class Parser(Redshift.Parser):
-        FUNCTIONS = {k: v for k, v in Redshift.Parser.FUNCTIONS.items() if k.lower() not in OWNED_FUNCTIONS}
+    Parser = _OwnedFunctionsParser
 
 
-def _statements(sql: str) -> list[list[tokens.Token]]:
+def _statements(sql: str) -> list[list[Token]]:
     try:
         all_tokens = _RedshiftSource().tokenize(sql)
     except sqlglot.errors.TokenError as error:
         raise TranslationError(f"cannot tokenize SQL: {error}") from error
-    statements: list[list[tokens.Token]] = [[]]
+    statements: list[list[Token]] = [[]]
     for token in all_tokens:
         if token.token_type == TokenType.SEMICOLON:
             statements.append([])
@@ -50,13 +60,17 @@ def _statements(sql: str) -> list[list[tokens.Token]]:
     return [s for s in statements if s]
 
 
-def _source_text(sql: str, statement: list[tokens.Token]) -> str:
+def _source_text(sql: str, statement: list[Token]) -> str:
     """The statement's text, preceded by blank lines so that parse positions keep their line."""
     text = list(sql[statement[0].start : statement[-1].end + 1])
     offset = statement[0].start
     for token, following in zip(statement, [*statement[1:], None], strict=True):
-        if token.text.upper() in COLUMN_LEVEL_HINTS and (following is None or following.token_type != TokenType.L_PAREN):
-            text[token.start - offset : token.end - offset + 1] = " " * (token.end - token.start + 1)
+        if token.text.upper() in COLUMN_LEVEL_HINTS and (
+            following is None or following.token_type != TokenType.L_PAREN
+        ):
+            text[token.start - offset : token.end - offset + 1] = " " * (
+                token.end - token.start + 1
+            )
     return "\n" * (statement[0].line - 1) + "".join(text)
 
 
@@ -72,7 +86,7 @@ def _schema(catalog: Catalog) -> MappingSchema:
     return MappingSchema(nested, dialect="redshift")
 
 
-def _table_types(tree: exp.Expression, catalog: Catalog) -> None:
+def _table_types(tree: exp.Expr, catalog: Catalog) -> None:
     """Type columns sqlglot's scopes miss (UPDATE, DELETE, MERGE) from the tables they name."""
     tables = {t.alias_or_name: t.name for t in tree.find_all(exp.Table)}
     only_table = next(iter(tables.values())) if len(set(tables.values())) == 1 else None
@@ -85,7 +99,7 @@ def _table_types(tree: exp.Expression, catalog: Catalog) -> None:
             column.type = rt.build(type_sql)
 
 
-def _typed(tree: exp.Expression, catalog: Catalog) -> exp.Expression:
+def _typed(tree: exp.Expr, catalog: Catalog) -> exp.Expr:
     schema = _schema(catalog)
     if isinstance(tree, (exp.Query, exp.Insert, exp.Create)):
         try:
@@ -104,23 +118,27 @@ def _typed(tree: exp.Expression, catalog: Catalog) -> exp.Expression:
     return tree
 
 
-def _translate_statement(sql: str, statement: list[tokens.Token], catalog: dict[str, dict[str, str]]) -> list[str]:
+def _translate_statement(
+    sql: str, statement: list[Token], catalog: dict[str, dict[str, str]]
+) -> list[str]:
     keyword = statement[0].text.upper()
     line = statement[0].line
     if keyword == "UNLOAD":
         return [_unload(statement, catalog)]
     if keyword == "COPY":
-        from_index = next((i for i, t in enumerate(statement) if t.text.upper() == "FROM"), len(statement))
-        target = sqlglot.parse_one(
-            _source_text(sql, statement[1:from_index]), read=_RedshiftSource, into=exp.Schema
-        ) if from_index > 1 else None
-        if target is None:
+        from_index = next(
+            (i for i, t in enumerate(statement) if t.text.upper() == "FROM"), len(statement)
+        )
+        if from_index < 2:
             raise UnsupportedConstruct("COPY", line, "expects a target table")
-        return [copy_command(statement, target.sql("duckdb"))]
+        target_text = sql[statement[1].start : statement[from_index - 1].end + 1]
+        insert = sqlglot.parse_one(f"INSERT INTO {target_text} VALUES (1)", read=_RedshiftSource)
+        return [copy_command(statement, insert.this.sql("duckdb"))]
     try:
         tree = sqlglot.parse_one(_source_text(sql, statement), read=_RedshiftSource)
     except ParseError as error:
-        raise TranslationError(f"cannot parse statement at line {line}: {error}") from error
+        where = error.errors[0].get("line", line) if error.errors else line
+        raise TranslationError(f"cannot parse statement at line {where}: {error}") from error
     if isinstance(tree, exp.Command):
         raise UnsupportedConstruct(tree.name.upper(), line, "statement not supported")
     if isinstance(tree, exp.Create) and isinstance(tree.this, exp.Schema):
@@ -135,9 +153,17 @@ def _translate_statement(sql: str, statement: list[tokens.Token], catalog: dict[
     return [typed.sql("duckdb")]
 
 
-def _unload(statement: list[tokens.Token], catalog: dict[str, dict[str, str]]) -> str:
+def _unload(statement: list[Token], catalog: dict[str, dict[str, str]]) -> str:
     line = statement[0].line
-    if len(statement) < 4 or statement[1].token_type != TokenType.L_PAREN or statement[2].token_type != TokenType.STRING:
+    if len(statement) == 2 and statement[1].token_type == TokenType.STRING:
+        # The tokenizer keeps the rest of an UNLOAD command as one string: split it again.
+        rest = "\n" * (statement[1].line - 1) + statement[1].text
+        statement = [statement[0], *_RedshiftSource().tokenize(rest)]
+    if (
+        len(statement) < 4
+        or statement[1].token_type != TokenType.L_PAREN
+        or statement[2].token_type != TokenType.STRING
+    ):
         raise UnsupportedConstruct("UNLOAD", line, "expects UNLOAD ('query') TO 's3://...'")
     query_text = "\n" * (statement[2].line - 1) + statement[2].text
     (query_sql,) = translate_script(query_text, catalog)
@@ -151,7 +177,9 @@ def translate_script(sql: str, catalog: Catalog | None = None) -> list[str]:
     Raises UnsupportedConstruct (naming the construct and its line) rather than emit SQL
     that could answer differently from Redshift.
     """
-    known: dict[str, dict[str, str]] = {table: dict(columns) for table, columns in (catalog or {}).items()}
+    known: dict[str, dict[str, str]] = {
+        table: dict(columns) for table, columns in (catalog or {}).items()
+    }
     return translate_script_with_catalog(sql, known)
 
 
@@ -164,7 +192,7 @@ def translate_script_with_catalog(sql: str, catalog: dict[str, dict[str, str]]) 
 
 
 def translate(sql: str, catalog: Catalog | None = None) -> str:
-    """Translate one Redshift statement; the result may be several DuckDB statements joined by ';'."""
+    """Translate one Redshift statement into DuckDB SQL (several statements joined by ';')."""
     statements = _statements(sql)
     if len(statements) != 1:
         raise TranslationError(f"expected one statement, found {len(statements)}")

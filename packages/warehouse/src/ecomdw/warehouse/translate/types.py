@@ -125,7 +125,7 @@ def decimal_divide(left: Decimal, right: Decimal) -> Decimal:
     return Decimal(precision, scale)
 
 
-def redshift_type(node: exp.Expression) -> exp.DataType | None:
+def redshift_type(node: exp.Expr) -> exp.DataType | None:
     """The Redshift type of an already rewritten node."""
     if isinstance(node, (exp.Paren, exp.Neg)):
         return redshift_type(node.this)
@@ -143,7 +143,9 @@ def redshift_type(node: exp.Expression) -> exp.DataType | None:
         return _common_type([redshift_type(b) for b in _branches(node)], node.type)
     if isinstance(node, exp.Nullif):
         return redshift_type(node.this)
-    return node.type if node.type is not None and node.type.this != exp.DataType.Type.UNKNOWN else None
+    return (
+        node.type if node.type is not None and node.type.this != exp.DataType.Type.UNKNOWN else None
+    )
 
 
 def _sum_type(argument: exp.DataType | None, fallback: exp.DataType | None) -> exp.DataType | None:
@@ -171,7 +173,7 @@ def _arithmetic_type(node: exp.Binary) -> exp.DataType | None:
     return node.type
 
 
-def _branches(node: exp.Expression) -> list[exp.Expression]:
+def _branches(node: exp.Expr) -> list[exp.Expr]:
     if isinstance(node, exp.Case):
         values = [when.args["true"] for when in node.args.get("ifs", [])]
         default = node.args.get("default")
@@ -181,7 +183,9 @@ def _branches(node: exp.Expression) -> list[exp.Expression]:
     return [node.this, *node.expressions]
 
 
-def _common_type(branch_types: list[exp.DataType | None], fallback: exp.DataType | None) -> exp.DataType | None:
+def _common_type(
+    branch_types: list[exp.DataType | None], fallback: exp.DataType | None
+) -> exp.DataType | None:
     """CASE/COALESCE result type: the documented rule for DECODE and COALESCE over decimals."""
     known = [t for t in branch_types if t is not None and t.this != DT.NULL]
     if not known or len(known) != len([t for t in branch_types if t is None or t.this != DT.NULL]):
