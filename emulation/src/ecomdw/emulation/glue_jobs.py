@@ -34,6 +34,7 @@ from moto.glue.models import FakeJob, FakeJobRun
 from ecomdw.core.aws import EMULATOR_CREDENTIALS, client, spark_s3_conf
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import S3Location
+from ecomdw.emulation.cloudwatch_logs import append_lines
 from ecomdw.etl.spark import script_environment
 
 OUTPUT_LOG_GROUP = "/aws-glue/jobs/output"
@@ -42,7 +43,6 @@ DEFAULT_TIMEOUT_MINUTES = 2880  # Glue's default for Spark jobs: 48 hours
 MINUTE_SECONDS_VARIABLE = "ECOMDW_GLUE_MINUTE_SECONDS"
 """Seconds in one minute of a job's `Timeout` (60); tests shorten it so a timeout costs seconds."""
 ACTIVE_STATES = ("STARTING", "RUNNING", "STOPPING")
-LOG_BATCH = 1000
 
 
 class ExecutedJobRun(FakeJobRun):
@@ -204,7 +204,9 @@ class GlueJobRunner:
             )
             timed_out = self._wait(process, run.timeout_minutes * _minute_seconds())
         errors = stderr.read_text(errors="replace")
-        publish_driver_logs(settings, run.job_run_id, stdout.read_text(errors="replace"), errors)
+        output = stdout.read_text(errors="replace")
+        append_lines(settings, OUTPUT_LOG_GROUP, run.job_run_id, output.splitlines())
+        append_lines(settings, ERROR_LOG_GROUP, run.job_run_id, errors.splitlines())
         if timed_out:
             return "TIMEOUT", f"Job run timed out after {run.timeout_minutes} minutes"
         if process.returncode != 0:
@@ -247,20 +249,3 @@ class GlueJobRunner:
 
 def _minute_seconds() -> float:
     return float(os.environ.get(MINUTE_SECONDS_VARIABLE, "60"))
-
-
-def publish_driver_logs(settings: Settings, run_id: str, stdout: str, stderr: str) -> None:
-    """Driver output into CloudWatch Logs, where Glue puts it: one stream per run."""
-    logs = client("logs", settings)
-    for group, text in ((OUTPUT_LOG_GROUP, stdout), (ERROR_LOG_GROUP, stderr)):
-        with suppress(logs.exceptions.ResourceAlreadyExistsException):
-            logs.create_log_group(logGroupName=group)
-        logs.create_log_stream(logGroupName=group, logStreamName=run_id)
-        now = int(time.time() * 1000)
-        events = [{"timestamp": now, "message": line} for line in text.splitlines() if line]
-        for first in range(0, len(events), LOG_BATCH):
-            logs.put_log_events(
-                logGroupName=group,
-                logStreamName=run_id,
-                logEvents=events[first : first + LOG_BATCH],
-            )

@@ -3,7 +3,8 @@
 In-process (`EmbeddedEmulator`) is what `ecomdw run` and the test session use. The long-lived
 one (`ecomdw emulator up`) is the same server in a detached process whose endpoint is kept in
 the settings' state file, so Spark, DuckDB and the AWS CLI in other processes reach it. Both
-run Glue job scripts on local Spark when a job run starts (`ecomdw.emulation.glue_jobs`).
+run Glue job scripts on local Spark when a job run starts (`ecomdw.emulation.glue_jobs`) and
+crawl S3 into the catalog when a crawler starts (`ecomdw.emulation.glue_crawlers`).
 """
 
 from __future__ import annotations
@@ -56,12 +57,14 @@ class EmbeddedEmulator:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self._endpoint = f"http://{host}:{port}"
+        from ecomdw.emulation.glue_crawlers import GlueCrawlerRunner
         from ecomdw.emulation.glue_jobs import GlueJobRunner
 
         # The Spark master and region come from the settings; the endpoint is this server's.
         settings = load_settings(env=Environment.LOCAL, endpoint_url=self._endpoint)
         self._glue_jobs = GlueJobRunner(settings)
         self._glue_jobs.install()
+        GlueCrawlerRunner(settings).install()
         return self._endpoint
 
     def stop(self) -> None:
