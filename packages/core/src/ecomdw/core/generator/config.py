@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 DEFAULT_START = dt.date(2026, 1, 1)
-MEAN_LINES_PER_ORDER = 2.4  # 1 + Poisson(1.4); planted associations add a few percent
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ class Customers:
     country: Ints  # index into COUNTRIES
     first_name: Ints  # index into pools
     last_name: Ints
-    city: Ints
+    city: Ints  # -1 = NULL
     email_domain: Ints
     signup_ts: Ints
     signup_day: Ints
@@ -68,13 +68,6 @@ class Customers:
     moved_country: Ints
     moved_city: Ints
     late: Bools
-
-    @property
-    def count(self) -> int:
-        return len(self.country)
-
-    def country_on(self, day: int) -> Ints:
-        return np.where(self.move_day <= day, self.moved_country, self.country)
 
 
 @dataclass(frozen=True)
@@ -96,10 +89,6 @@ class Products:
     new_price_cents: Ints
     deactivated: Bools  # the update sets active = false (otherwise it re-prices)
     late: Bools
-
-    @property
-    def count(self) -> int:
-        return len(self.category)
 
     def price_on(self, day: int) -> Ints:
         repriced = (self.update_day <= day) & ~self.deactivated
@@ -235,7 +224,11 @@ def _customers(config: GeneratorConfig, rng: np.random.Generator) -> Customers:
         country=country,
         first_name=country * NAMES_PER_COUNTRY + rng.integers(0, NAMES_PER_COUNTRY, n),
         last_name=country * NAMES_PER_COUNTRY + rng.integers(0, NAMES_PER_COUNTRY, n),
-        city=country * CITIES_PER_COUNTRY + rng.integers(0, CITIES_PER_COUNTRY, n),
+        city=np.where(
+            rng.random(n) < 0.02,
+            -1,
+            country * CITIES_PER_COUNTRY + rng.integers(0, CITIES_PER_COUNTRY, n),
+        ),  # a few customers never gave a city: NULL
         email_domain=rng.integers(0, len(EMAIL_DOMAINS), n),
         signup_ts=signup_ts,
         signup_day=signup_day,
