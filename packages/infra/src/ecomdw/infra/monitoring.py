@@ -1,0 +1,291 @@
+"""Alarms, the alarm topic and the dashboard of the pipeline and the warehouse.
+
+Alarms fire on a failed Glue job, a failed or slow pipeline run, a data-quality score below the
+environment's floor, and a busy or full warehouse. Every alarm and the budget notify one
+KMS-encrypted SNS topic.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from troposphere import Ref, Sub, Template
+from troposphere.cloudwatch import Alarm, Dashboard, MetricDimension
+from troposphere.events import Rule
+from troposphere.events import Target as RuleTarget
+from troposphere.sns import Topic, TopicPolicy
+
+from ecomdw.infra.context import StackContext, service_principal
+from ecomdw.infra.environments import ServerlessWarehouse
+
+CONCERN = "monitoring"
+METRIC_NAMESPACE = "ecomdw"
+DATA_QUALITY_SCORE_METRIC = "DataQualityScore"
+ENVIRONMENT_DIMENSION = "Environment"
+"""The pipeline publishes its data-quality score (0..1) as this metric, per environment."""
+FIVE_MINUTES = 300
+MILLISECONDS_PER_MINUTE = 60_000
+CPU_PERCENT_CEILING = 90
+DISK_PERCENT_CEILING = 80
+SERVERLESS_CAPACITY_SHARE = 0.9
+GLUE_FAILED_STATES = ["ERROR", "FAILED", "TIMEOUT"]
+ALARM_PUBLISHERS = ("budgets", "cloudwatch", "events")
+
+
+def build(context: StackContext) -> Template:
+    template = context.new_template("Alarm topic, alarms and dashboard")
+    topic = template.add_resource(
+        Topic(
+            "AlarmTopic",
+            TopicName=context.name("alarms"),
+            KmsMasterKeyId=context.imported("security", "OperationsKeyArn"),
+            Tags=context.tags(),
+        )
+    )
+    template.add_resource(
+        TopicPolicy(
+            "AlarmTopicPolicy",
+            Topics=[Ref(topic)],
+            PolicyDocument={
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": f"{service.capitalize()}Publishes",
+                        "Effect": "Allow",
+                        "Principal": service_principal(service),
+                        "Action": "sns:Publish",
+                        "Resource": Ref(topic),
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": Sub("${AWS::AccountId}")}
+                        },
+                    }
+                    for service in ALARM_PUBLISHERS
+                ],
+            },
+        )
+    )
+    _glue_failures(context, template, topic)
+    for alarm in _pipeline_alarms(context) + _warehouse_alarms(context):
+        alarm.AlarmActions = [Ref(topic)]
+        alarm.OKActions = [Ref(topic)]
+        template.add_resource(alarm)
+    template.add_resource(
+        Dashboard(
+            "Dashboard",
+            DashboardName=context.name("pipeline"),
+            DashboardBody=Sub(json.dumps(_dashboard(context), sort_keys=True)),
+        )
+    )
+    context.export(template, CONCERN, "AlarmTopicArn", Ref(topic), "Alarm SNS topic")
+    return template
+
+
+def _glue_failures(context: StackContext, template: Template, topic: Topic) -> None:
+    """A Glue job that ends in failure notifies at once, whoever started it."""
+    jobs = [context.names.glue_job(stage) for stage in context.pipeline.stages]
+    template.add_resource(
+        Rule(
+            "GlueJobFailedRule",
+            Name=context.name("glue-job-failed"),
+            Description="A pipeline Glue job failed, timed out or errored",
+            State="ENABLED",
+            EventPattern={
+                "source": ["aws.glue"],
+                "detail-type": ["Glue Job State Change"],
+                "detail": {"jobName": jobs, "state": GLUE_FAILED_STATES},
+            },
+            Targets=[RuleTarget(Id="alarm-topic", Arn=Ref(topic))],
+        )
+    )
+
+
+def _state_machine_dimension(context: StackContext) -> MetricDimension:
+    return MetricDimension(
+        Name="StateMachineArn",
+        Value=Sub(
+            "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
+            + context.names.state_machine
+        ),
+    )
+
+
+def _pipeline_alarms(context: StackContext) -> list[Alarm]:
+    parameters = context.parameters
+    names = context.names
+    return [
+        Alarm(
+            "PipelineFailedAlarm",
+            AlarmName=context.name("pipeline-failed"),
+            AlarmDescription=f"{names.state_machine}: an execution failed or timed out",
+            Namespace="AWS/States",
+            MetricName="ExecutionsFailed",
+            Dimensions=[_state_machine_dimension(context)],
+            Statistic="Sum",
+            Period=FIVE_MINUTES,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching",
+        ),
+        Alarm(
+            "PipelineDurationAlarm",
+            AlarmName=context.name("pipeline-slow"),
+            AlarmDescription=(
+                f"{names.state_machine}: a run took longer than "
+                f"{parameters.run_duration_alarm_minutes} minutes"
+            ),
+            Namespace="AWS/States",
+            MetricName="ExecutionTime",
+            Dimensions=[_state_machine_dimension(context)],
+            Statistic="Maximum",
+            Period=FIVE_MINUTES,
+            EvaluationPeriods=1,
+            Threshold=parameters.run_duration_alarm_minutes * MILLISECONDS_PER_MINUTE,
+            ComparisonOperator="GreaterThanThreshold",
+            TreatMissingData="notBreaching",
+        ),
+        Alarm(
+            "DataQualityAlarm",
+            AlarmName=context.name("data-quality"),
+            AlarmDescription=(
+                f"data-quality score below {parameters.data_quality_score_floor:.2f}"
+            ),
+            Namespace=METRIC_NAMESPACE,
+            MetricName=DATA_QUALITY_SCORE_METRIC,
+            Dimensions=[
+                MetricDimension(Name=ENVIRONMENT_DIMENSION, Value=context.settings.env.value)
+            ],
+            Statistic="Minimum",
+            Period=FIVE_MINUTES,
+            EvaluationPeriods=1,
+            Threshold=parameters.data_quality_score_floor,
+            ComparisonOperator="LessThanThreshold",
+            TreatMissingData="notBreaching",
+        ),
+    ]
+
+
+def _warehouse_alarms(context: StackContext) -> list[Alarm]:
+    warehouse = context.parameters.warehouse
+    name = context.names.redshift_cluster
+    if isinstance(warehouse, ServerlessWarehouse):
+        return [
+            Alarm(
+                "WarehouseCapacityAlarm",
+                AlarmName=context.name("warehouse-capacity"),
+                AlarmDescription=f"{name}: running near its maximum RPUs",
+                Namespace="AWS/Redshift-Serverless",
+                MetricName="ComputeCapacity",
+                Dimensions=[MetricDimension(Name="Workgroup", Value=name)],
+                Statistic="Average",
+                Period=FIVE_MINUTES,
+                EvaluationPeriods=3,
+                Threshold=warehouse.max_capacity_rpus * SERVERLESS_CAPACITY_SHARE,
+                ComparisonOperator="GreaterThanOrEqualToThreshold",
+                TreatMissingData="notBreaching",
+            )
+        ]
+    cluster = [MetricDimension(Name="ClusterIdentifier", Value=name)]
+    return [
+        Alarm(
+            "WarehouseCpuAlarm",
+            AlarmName=context.name("warehouse-cpu"),
+            AlarmDescription=f"{name}: CPU above {CPU_PERCENT_CEILING}% for 15 minutes",
+            Namespace="AWS/Redshift",
+            MetricName="CPUUtilization",
+            Dimensions=cluster,
+            Statistic="Average",
+            Period=FIVE_MINUTES,
+            EvaluationPeriods=3,
+            Threshold=CPU_PERCENT_CEILING,
+            ComparisonOperator="GreaterThanThreshold",
+            TreatMissingData="notBreaching",
+        ),
+        Alarm(
+            "WarehouseDiskAlarm",
+            AlarmName=context.name("warehouse-disk"),
+            AlarmDescription=f"{name}: disk more than {DISK_PERCENT_CEILING}% used",
+            Namespace="AWS/Redshift",
+            MetricName="PercentageDiskSpaceUsed",
+            Dimensions=cluster,
+            Statistic="Maximum",
+            Period=FIVE_MINUTES,
+            EvaluationPeriods=1,
+            Threshold=DISK_PERCENT_CEILING,
+            ComparisonOperator="GreaterThanThreshold",
+            TreatMissingData="notBreaching",
+        ),
+    ]
+
+
+def _dashboard(context: StackContext) -> dict[str, Any]:
+    """Pipeline runs, Glue jobs, data quality and the warehouse, one row each."""
+    names = context.names
+    state_machine_arn = (
+        "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
+        + names.state_machine
+    )
+    glue_metrics = [
+        [
+            "Glue",
+            "glue.driver.aggregate.numFailedTasks",
+            "JobName",
+            names.glue_job(stage),
+            "JobRunId",
+            "ALL",
+            "Type",
+            "count",
+        ]
+        for stage in context.pipeline.stages
+    ]
+    if isinstance(context.parameters.warehouse, ServerlessWarehouse):
+        warehouse_metrics = [
+            ["AWS/Redshift-Serverless", "ComputeCapacity", "Workgroup", names.redshift_cluster]
+        ]
+    else:
+        warehouse_metrics = [
+            ["AWS/Redshift", metric, "ClusterIdentifier", names.redshift_cluster]
+            for metric in ("CPUUtilization", "PercentageDiskSpaceUsed")
+        ]
+    rows = [
+        (
+            "Pipeline runs",
+            [
+                ["AWS/States", metric, "StateMachineArn", state_machine_arn]
+                for metric in ("ExecutionsSucceeded", "ExecutionsFailed", "ExecutionTime")
+            ],
+        ),
+        ("Glue job failed tasks", glue_metrics),
+        (
+            "Data-quality score",
+            [
+                [
+                    METRIC_NAMESPACE,
+                    DATA_QUALITY_SCORE_METRIC,
+                    ENVIRONMENT_DIMENSION,
+                    context.settings.env.value,
+                ]
+            ],
+        ),
+        ("Warehouse", warehouse_metrics),
+    ]
+    return {
+        "widgets": [
+            {
+                "type": "metric",
+                "x": 0,
+                "y": row * 6,
+                "width": 24,
+                "height": 6,
+                "properties": {
+                    "title": title,
+                    "metrics": metrics,
+                    "region": "${AWS::Region}",
+                    "stat": "Maximum",
+                    "period": FIVE_MINUTES,
+                },
+            }
+            for row, (title, metrics) in enumerate(rows)
+        ]
+    }
