@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ecomdw.warehouse.conformance import connect
+from ecomdw.core.duckdb_session import connect
 from ecomdw.warehouse.translate import translate_script
 
 pytestmark = [pytest.mark.unit, pytest.mark.duckdb]

@@ -7,9 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import duckdb_extension_tpch
 
-from ecomdw.warehouse.conformance import connect
+from ecomdw.core.duckdb_session import connect
 
 QUERIES = Path(__file__).parent / "tpch"
 SCALE_FACTOR = 0.01
@@ -17,11 +16,7 @@ SCALE_FACTOR = 0.01
 
 def tpch_connection() -> duckdb.DuckDBPyConnection:
     """A UTC DuckDB session holding the TPC-H tables, loaded from the installed wheel."""
-    (extension,) = Path(duckdb_extension_tpch.__file__).parent.glob(
-        "extensions/*/tpch.duckdb_extension"
-    )
-    connection = connect()
-    connection.load_extension(str(extension))
+    connection = connect(extensions=("tpch",))
     connection.execute(f"CALL dbgen(sf = {SCALE_FACTOR})")
     return connection
 

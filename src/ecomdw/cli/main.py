@@ -8,7 +8,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-from ecomdw.cli import emulator
+from ecomdw.cli import emulator, generate, query
 from ecomdw.core.errors import UserError
 
 app = typer.Typer(
@@ -19,6 +19,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(emulator.app, name="emulator")
+app.command("generate")(generate.generate)
+app.command("query")(query.query)
 
 err = Console(stderr=True)
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import duckdb
 
+from ecomdw.core.duckdb_session import connect
+
 from .translate import TranslationError
 from .translate.translator import translate_script_with_catalog
 
@@ -59,15 +61,6 @@ def load_cases() -> list[Case]:
         resources.files(__package__).joinpath("conformance_cases.json").read_text(encoding="utf-8")
     )
     return [Case(**raw) for raw in json.loads(text)]
-
-
-def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB session configured like the warehouse: UTC, nothing downloaded."""
-    connection = duckdb.connect(
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    )
-    connection.execute("SET TimeZone = 'UTC'")
-    return connection
 
 
 def _rendered(value: object) -> object:
