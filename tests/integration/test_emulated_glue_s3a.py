@@ -10,6 +10,7 @@ import pytest
 from ecomdw.core.aws import client, s3_filesystem
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import ensure_bucket
+from ecomdw.etl import spark as spark_module
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -40,3 +41,17 @@ def test_spark_reads_what_boto3_put(s3_spark: SparkSession, local_settings: Sett
     )
     frame = s3_spark.read.option("header", True).csv("s3://spark-s3a/in/")
     assert sorted(row.order_id for row in frame.collect()) == ["7", "8"]
+
+
+def test_missing_s3a_jars_are_one_line_saying_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    spark_module.s3a_jars.cache_clear()
+    monkeypatch.setattr(spark_module.importlib.util, "find_spec", lambda name: None)
+    try:
+        with pytest.raises(spark_module.S3AJarsMissingError) as caught:
+            spark_module.spark_conf()
+        assert "\n" not in str(caught.value)
+        assert "uv sync" in str(caught.value)
+    finally:
+        monkeypatch.undo()
+        spark_module.s3a_jars.cache_clear()
+    assert all(jar.is_file() for jar in spark_module.s3a_jars())

@@ -122,8 +122,16 @@ def s3a_jars() -> tuple[Path, ...]:
 
 
 def spark_conf(conf: dict[str, str] | None = None) -> dict[str, str]:
-    """Every Spark setting ecomdw starts with: Glue-like defaults, S3A jars, then `conf`."""
-    jars = {"spark.jars": ",".join(str(jar) for jar in s3a_jars())}
+    """Every Spark setting ecomdw starts with: Glue-like defaults, S3A jars, then `conf`.
+
+    The jars go on the class path rather than in `spark.jars`, which would copy the 190 MB
+    SDK bundle into every session's temporary folder; a cluster master must see the same path.
+    """
+    class_path = os.pathsep.join(str(jar) for jar in s3a_jars())
+    jars = {
+        "spark.driver.extraClassPath": class_path,
+        "spark.executor.extraClassPath": class_path,
+    }
     return {**BASE_CONF, **jars, **(conf or {})}
 
 
