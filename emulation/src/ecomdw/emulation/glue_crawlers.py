@@ -133,7 +133,7 @@ def _file_format(key: str) -> str | None:
 
 
 def _table_name(prefix: str, folder: str) -> str:
-    """Glue's naming: lower case, anything but letters, digits and `_` made `_`."""
+    """A catalog-safe name: lower case, anything but letters, digits and `_` made `_`."""
     cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in folder.lower())
     return f"{prefix}{cleaned}"
 
@@ -155,8 +155,11 @@ def find_tables(
         first_partition = next((i for i, f in enumerate(folders) if "=" in f), len(folders))
         table_folders, partition_folders = folders[:first_partition], folders[first_partition:]
         partitions = [folder.partition("=") for folder in partition_folders]
-        if file_format is None or any(not sep for _, sep, _ in partitions):
-            skipped.append(f"{key}: neither parquet nor CSV under key=value partition folders")
+        if file_format is None:
+            skipped.append(f"{key}: neither parquet nor CSV")
+            continue
+        if any(not sep for _, sep, _ in partitions):
+            skipped.append(f"{key}: a plain folder below a key=value partition folder")
             continue
         root = "/".join([target.prefix, *table_folders]).strip("/")
         folder_name = root.rsplit("/", 1)[-1] or target.bucket
