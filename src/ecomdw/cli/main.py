@@ -8,7 +8,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-from ecomdw.cli import emulator, generate, query
+from ecomdw.cli import emulator, generate, query, run
 from ecomdw.core.errors import UserError
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app = typer.Typer(
 app.add_typer(emulator.app, name="emulator")
 app.command("generate")(generate.generate)
 app.command("query")(query.query)
+app.command("run")(run.run)
 
 err = Console(stderr=True)
 
