@@ -153,8 +153,8 @@ def summary_tables(report: ContractReport, timings: Timings) -> list[Table]:
     reasons.add_column("entity")
     reasons.add_column("reason")
     reasons.add_column("records", justify="right")
-    for (entity, reason), count in sorted(report.defect_counts().items()):
-        reasons.add_row(entity, str(reason), f"{count:,}")
+    for (entity_name, reason), count in sorted(report.defect_counts().items()):
+        reasons.add_row(entity_name, str(reason), f"{count:,}")
     steps = Table(title="timings")
     steps.add_column("step")
     steps.add_column("seconds", justify="right")
