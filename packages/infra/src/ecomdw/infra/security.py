@@ -180,7 +180,6 @@ def _glue_role(context: StackContext, keys: list[Any]) -> Role:
             catalog,
         ),
         allow(["glue:GetConnection"], [arn("glue", "catalog"), arn("glue", "connection/*")]),
-        allow(["glue:GetSecurityConfiguration"], ["*"]),
         allow(
             ["logs:AssociateKmsKey", "logs:CreateLogStream", "logs:PutLogEvents"],
             [arn("logs", f"log-group:{GLUE_LOG_GROUP_PREFIX}*")],
