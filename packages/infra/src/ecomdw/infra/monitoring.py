@@ -16,11 +16,12 @@ from troposphere.events import Rule
 from troposphere.events import Target as RuleTarget
 from troposphere.sns import Topic, TopicPolicy
 
+from ecomdw.core.settings import PROJECT
 from ecomdw.infra.context import StackContext, service_principal
 from ecomdw.infra.environments import ServerlessWarehouse
 
 CONCERN = "monitoring"
-METRIC_NAMESPACE = "ecomdw"
+METRIC_NAMESPACE = PROJECT
 DATA_QUALITY_SCORE_METRIC = "DataQualityScore"
 ENVIRONMENT_DIMENSION = "Environment"
 """The pipeline publishes its data-quality score (0..1) as this metric, per environment."""
