@@ -15,9 +15,10 @@ import datetime as dt
 import json
 import re
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -92,6 +93,7 @@ def _bounds(column: Column, low: Decimal, high: Decimal, step: Decimal) -> tuple
     return low, high
 
 
+@cache
 def non_null_values(column: Column) -> st.SearchStrategy[Any]:
     """Typed values a column accepts (never NULL)."""
     dtype = column.type
@@ -121,6 +123,7 @@ def non_null_values(column: Column) -> st.SearchStrategy[Any]:
     raise AssertionError(f"no strategy for {kind}")
 
 
+@cache
 def values(column: Column) -> st.SearchStrategy[Any]:
     """Typed values of a column, NULL included when it is nullable."""
     present = non_null_values(column)
@@ -129,7 +132,12 @@ def values(column: Column) -> st.SearchStrategy[Any]:
 
 def records(entity: Entity) -> st.SearchStrategy[dict[str, Value]]:
     """Typed rows of any entity, by column name in model order."""
-    return st.fixed_dictionaries({column.name: values(column) for column in entity.columns})
+    return _records(entity.columns)
+
+
+@cache
+def _records(columns: tuple[Column, ...]) -> st.SearchStrategy[dict[str, Value]]:
+    return st.fixed_dictionaries({column.name: values(column) for column in columns})
 
 
 # ---------------------------------------------------------------- contract text
@@ -141,26 +149,30 @@ def _offset_text(minutes: int) -> str:
     return f"{sign}{hours:02d}:{rest:02d}"
 
 
-@st.composite
-def _timestamp_text(draw: st.DrawFn, value: dt.datetime) -> str:
-    """Equivalent ISO 8601 spellings: naive UTC, `Z`, or local time with its offset."""
-    style = draw(st.sampled_from(("naive", "zulu", "offset")))
+# How a source may spell a timestamp: naive UTC, `Z` or local time with an offset (quarter
+# hours from -12:00 to +14:00), with `.120000` perhaps sent as `.12`.
+_TIMESTAMP_SPELLINGS = st.tuples(
+    st.sampled_from(("naive", "zulu", "offset")), st.integers(-12 * 4, 14 * 4), st.booleans()
+)
+# `12.30` may arrive as `12.3`, `12.30` or `12.3000`: the same amount.
+_DECIMAL_SPELLINGS = st.sampled_from(("canonical", "trimmed", "padded"))
+
+
+def _spell_timestamp(value: dt.datetime, spelling: tuple[str, int, bool]) -> str:
+    style, quarters, trim_fraction = spelling
     if style == "offset":
-        minutes = draw(st.integers(-12 * 4, 14 * 4)) * 15
+        minutes = quarters * 15
         text = (value + dt.timedelta(minutes=minutes)).isoformat() + _offset_text(minutes)
     else:
         text = value.isoformat() + ("Z" if style == "zulu" else "")
-    if "." in text and draw(st.booleans()):  # `.120000` may be sent as `.12`
+    if "." in text and trim_fraction:
         head, _, tail = text.partition(".")
         digits = tail[:6].rstrip("0") or "0"
         text = f"{head}.{digits}{tail[6:]}"
     return text
 
 
-@st.composite
-def _decimal_text(draw: st.DrawFn, canonical: str) -> str:
-    """`12.30` may arrive as `12.3`, `12.30` or `12.3000`: the same amount."""
-    style = draw(st.sampled_from(("canonical", "trimmed", "padded")))
+def _spell_decimal(canonical: str, style: str) -> str:
     if style == "trimmed" and "." in canonical:
         return canonical.rstrip("0").rstrip(".")
     if style == "padded":
@@ -174,10 +186,11 @@ def contract_texts(column: Column, value: Value) -> st.SearchStrategy[str | None
         return st.none()
     if column.type.kind is Kind.TIMESTAMP:
         assert isinstance(value, dt.datetime)
-        return _timestamp_text(value)
+        return _TIMESTAMP_SPELLINGS.map(lambda spelling: _spell_timestamp(value, spelling))
+    canonical = format_value(column, value)
     if column.type.kind is Kind.DECIMAL:
-        return _decimal_text(format_value(column, value))
-    return st.just(format_value(column, value))
+        return _DECIMAL_SPELLINGS.map(lambda style: _spell_decimal(canonical, style))
+    return st.just(canonical)
 
 
 @dataclass(frozen=True)
@@ -231,9 +244,14 @@ def _render(draw: st.DrawFn, entity: Entity, texts: dict[str, str | None]) -> st
 
 
 @st.composite
-def raw_records(draw: st.DrawFn, entity: Entity) -> RawExample:
-    """A valid raw record of a raw entity, in one of the spellings the contract allows."""
-    typed = draw(records(entity))
+def raw_records(
+    draw: st.DrawFn, entity: Entity, pinned: Mapping[str, Value] | None = None
+) -> RawExample:
+    """A valid raw record of a raw entity, in one of the spellings the contract allows.
+
+    `pinned` fixes some typed values, e.g. a key a child refers to.
+    """
+    typed = {**draw(records(entity)), **(pinned or {})}
     texts = {c.name: draw(contract_texts(c, typed[c.name])) for c in entity.columns}
     return RawExample(entity, typed, texts, draw(_render(entity, texts)))
 
@@ -409,8 +427,5 @@ def invalid_raw_records(draw: st.DrawFn, entity: Entity, defect: Defect) -> Inva
 def duplicate_records(draw: st.DrawFn, entity: Entity) -> tuple[RawExample, InvalidExample]:
     """A valid record and a later, otherwise valid record with the same key in one batch."""
     first = draw(raw_records(entity))
-    second = draw(raw_records(entity))
-    texts = {**second.texts, **{name: first.texts[name] for name in entity.key}}
-    values = {**second.values, **{name: first.values[name] for name in entity.key}}
-    copy = RawExample(entity, values, texts, draw(_render(entity, texts)))
+    copy = draw(raw_records(entity, pinned={name: first.values[name] for name in entity.key}))
     return first, InvalidExample(entity, Defect.DUPLICATE_KEY, copy.text)
