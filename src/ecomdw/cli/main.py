@@ -8,7 +8,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-from ecomdw.cli import emulator, generate, query, run
+from ecomdw.cli import emulator, generate, infra, query, run
 from ecomdw.core.errors import UserError
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(emulator.app, name="emulator")
+app.add_typer(infra.app, name="infra")
 app.command("generate")(generate.generate)
 app.command("query")(query.query)
 app.command("run")(run.run)
