@@ -302,6 +302,12 @@ _LINEAGE_COLUMNS = (
 )
 
 
+SURROGATE_KEY = (
+    "deterministic: xxhash64 of the natural key and valid_from, computed by the dimensions job, "
+    "so reruns and facts loaded earlier keep the same key"
+)
+
+
 def _tracked(entity: Entity, *, drop: tuple[str, ...] = ("updated_at",)) -> tuple[Column, ...]:
     return tuple(c for c in entity.columns if c.name not in drop)
 
@@ -337,7 +343,7 @@ DIM_CUSTOMER = Entity(
     dist_key="customer_sk",
     sort_key=("customer_id", "valid_from"),
     columns=(
-        Column("customer_sk", BIGINT, nullable=False, identity=True),
+        Column("customer_sk", BIGINT, nullable=False, description=SURROGATE_KEY),
         *_tracked(CUSTOMERS),
         *_SCD2_COLUMNS,
         *_LINEAGE_COLUMNS,
@@ -353,7 +359,7 @@ DIM_PRODUCT = Entity(
     dist_style=DistStyle.ALL,
     sort_key=("product_id", "valid_from"),
     columns=(
-        Column("product_sk", BIGINT, nullable=False, identity=True),
+        Column("product_sk", BIGINT, nullable=False, description=SURROGATE_KEY),
         *_tracked(PRODUCTS),
         *_SCD2_COLUMNS,
         *_LINEAGE_COLUMNS,
