@@ -57,14 +57,18 @@ class EmbeddedEmulator:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self._endpoint = f"http://{host}:{port}"
+        from ecomdw.emulation import cfn_resources
         from ecomdw.emulation.glue_crawlers import GlueCrawlerRunner
         from ecomdw.emulation.glue_jobs import GlueJobRunner
+        from ecomdw.emulation.stepfunctions import StepFunctionsRunner
 
         # The Spark master and region come from the settings; the endpoint is this server's.
         settings = load_settings(env=Environment.LOCAL, endpoint_url=self._endpoint)
         self._glue_jobs = GlueJobRunner(settings)
         self._glue_jobs.install()
         GlueCrawlerRunner(settings).install()
+        cfn_resources.install(self._endpoint)
+        StepFunctionsRunner(settings).install()
         return self._endpoint
 
     def stop(self) -> None:
