@@ -26,6 +26,7 @@ from ecomdw.core.settings import Environment, Settings, load_settings
 
 if TYPE_CHECKING:
     from ecomdw.emulation.glue_jobs import GlueJobRunner
+    from ecomdw.emulation.redshift_data import RedshiftDataEmulation
 
 MOTO_SETTINGS = {
     # IAM policies such as AWSGlueServiceRole exist, as in a real account.
@@ -36,7 +37,8 @@ MOTO_SETTINGS = {
 class EmbeddedEmulator:
     """A moto server on a free loopback port, started in this process."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, home: Path | None = None) -> None:
+        """`home` keeps the emulator's state (Redshift databases); default: the settings' home."""
         for key, value in MOTO_SETTINGS.items():
             os.environ.setdefault(key, value)
         # werkzeug logs every request at INFO; the emulator's clients report what matters.
@@ -46,6 +48,8 @@ class EmbeddedEmulator:
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self._endpoint: str | None = None
         self._glue_jobs: GlueJobRunner | None = None
+        self._redshift_data: RedshiftDataEmulation | None = None
+        self._home = home
 
     @property
     def endpoint(self) -> str:
@@ -60,13 +64,17 @@ class EmbeddedEmulator:
         from ecomdw.emulation import cfn_resources
         from ecomdw.emulation.glue_crawlers import GlueCrawlerRunner
         from ecomdw.emulation.glue_jobs import GlueJobRunner
+        from ecomdw.emulation.redshift_data import RedshiftDataEmulation
         from ecomdw.emulation.stepfunctions import StepFunctionsRunner
 
         # The Spark master and region come from the settings; the endpoint is this server's.
-        settings = load_settings(env=Environment.LOCAL, endpoint_url=self._endpoint)
+        home = {"home": self._home} if self._home is not None else {}
+        settings = load_settings(env=Environment.LOCAL, endpoint_url=self._endpoint, **home)
         self._glue_jobs = GlueJobRunner(settings)
         self._glue_jobs.install()
         GlueCrawlerRunner(settings).install()
+        self._redshift_data = RedshiftDataEmulation(settings)
+        self._redshift_data.install()
         cfn_resources.install(self._endpoint)
         StepFunctionsRunner(settings).install()
         return self._endpoint
@@ -75,6 +83,9 @@ class EmbeddedEmulator:
         if self._glue_jobs is not None:
             self._glue_jobs.stop()
             self._glue_jobs = None
+        if self._redshift_data is not None:
+            self._redshift_data.stop()
+            self._redshift_data = None
         if self._endpoint is not None:
             self._server.stop()
             self._endpoint = None
@@ -166,7 +177,7 @@ def stop_detached(settings: Settings, timeout: float = 10.0) -> bool:
 
 def serve_forever(state_file: Path, port: int) -> None:
     """Body of the detached process: serve, publish the endpoint, exit on SIGTERM."""
-    emulator = EmbeddedEmulator(port=port)
+    emulator = EmbeddedEmulator(port=port, home=state_file.parent)
     endpoint = emulator.start()
     tmp = state_file.with_suffix(".tmp")
     tmp.write_text(json.dumps({"pid": os.getpid(), "endpoint": endpoint}))

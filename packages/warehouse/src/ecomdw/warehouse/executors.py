@@ -39,6 +39,32 @@ class QueryResult:
     rows: list[tuple[Any, ...]]
 
 
+@dataclass(frozen=True)
+class StatementOutcome:
+    """One DuckDB statement's effect: its rows (None for DDL and DML), their types, row count."""
+
+    result: QueryResult | None
+    column_types: tuple[str, ...]
+    row_count: int
+
+
+# Statements that answer with rows; DuckDB answers the others with a one-row `Count` table,
+# which for these is the rows changed, as Redshift reports it.
+RESULT_SET_STATEMENTS = {
+    duckdb.StatementType.SELECT,
+    duckdb.StatementType.EXPLAIN,
+    duckdb.StatementType.PRAGMA,
+    duckdb.StatementType.CALL,
+}
+ROW_COUNT_STATEMENTS = {
+    duckdb.StatementType.INSERT,
+    duckdb.StatementType.UPDATE,
+    duckdb.StatementType.DELETE,
+    duckdb.StatementType.MERGE_INTO,
+    duckdb.StatementType.COPY,
+}
+
+
 class DuckDBExecutor:
     """Redshift SQL on a DuckDB file (or in memory), with Redshift semantics."""
 
@@ -63,24 +89,33 @@ class DuckDBExecutor:
             found[table] = MODEL_CATALOG[table]
         return found
 
-    def run(self, sql: str) -> QueryResult | None:
-        """Run a script of Redshift statements; the last statement's rows, if it returns any."""
+    def translate(self, sql: str) -> list[str]:
+        """The DuckDB statements that answer the Redshift script `sql` as Redshift would."""
         try:
-            statements = translate_script(sql, self.catalog())
+            return translate_script(sql, self.catalog())
         except TranslationError as error:
             raise WarehouseError(str(error)) from None
+
+    def execute(self, statement: str) -> StatementOutcome:
+        """Run one translated statement; only queries give rows, DML gives the rows it changed."""
+        try:
+            kind = self.connection.extract_statements(statement)[0].type
+            cursor = self.connection.execute(statement)
+            description = cursor.description
+            rows = cursor.fetchall() if description else []
+        except duckdb.Error as error:
+            raise WarehouseError(_first_line(str(error))) from None
+        if kind in RESULT_SET_STATEMENTS and description:
+            result = QueryResult(tuple(d[0] for d in description), rows)
+            return StatementOutcome(result, tuple(str(d[1]) for d in description), len(rows))
+        changed = int(rows[0][0]) if kind in ROW_COUNT_STATEMENTS and rows else -1
+        return StatementOutcome(None, (), changed)
+
+    def run(self, sql: str) -> QueryResult | None:
+        """Run a script of Redshift statements; the last statement's rows, if it returns any."""
         result: QueryResult | None = None
-        for statement in statements:
-            try:
-                cursor = self.connection.execute(statement)
-                description = cursor.description
-                result = (
-                    QueryResult(tuple(d[0] for d in description), cursor.fetchall())
-                    if description
-                    else None
-                )
-            except duckdb.Error as error:
-                raise WarehouseError(_first_line(str(error))) from None
+        for statement in self.translate(sql):
+            result = self.execute(statement).result
         return result
 
     @contextmanager

@@ -1,6 +1,15 @@
-"""Redshift SQL -> DuckDB SQL with Redshift's semantics (see `translator`)."""
+"""Redshift SQL -> DuckDB SQL with Redshift semantics (see `translator`)."""
 
 from .errors import TranslationError, UnsupportedConstruct
+from .parameters import bind_parameters, split_script
 from .translator import Catalog, translate, translate_script
 
-__all__ = ["Catalog", "TranslationError", "UnsupportedConstruct", "translate", "translate_script"]
+__all__ = [
+    "Catalog",
+    "TranslationError",
+    "UnsupportedConstruct",
+    "bind_parameters",
+    "split_script",
+    "translate",
+    "translate_script",
+]
