@@ -74,6 +74,14 @@ def e2e(session: nox.Session) -> None:
 
 
 @nox.session
+def localstack(session: nox.Session) -> None:
+    """The integration tier against LocalStack on the host (Python 3.13, no Docker, no token)."""
+    _sync(session)
+    session.env["ECOMDW_TEST_BACKEND"] = "localstack"
+    _run(session, "pytest", "-m", "integration", *session.posargs)
+
+
+@nox.session
 def pipeline(session: nox.Session) -> None:
     """The main job on the embedded default (the README's first command)."""
     _sync(session)

@@ -17,7 +17,7 @@ from ecomdw.core.settings import Settings
 from ecomdw.core.storage import ensure_bucket
 from ecomdw.emulation.glue_jobs import ERROR_LOG_GROUP, MINUTE_SECONDS_VARIABLE, OUTPUT_LOG_GROUP
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.ecomdw_emulation]
 
 SCRIPTS_BUCKET = "glue-scripts"
 DATA_BUCKET = "glue-data"

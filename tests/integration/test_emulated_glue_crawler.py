@@ -15,7 +15,7 @@ from ecomdw.core.settings import Settings
 from ecomdw.core.storage import ensure_bucket
 from ecomdw.emulation.glue_crawlers import CRAWLER_LOG_GROUP
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.ecomdw_emulation]
 
 BUCKET = "crawled-lake"
 ROLE = "arn:aws:iam::123456789012:role/ecomdw-glue"
