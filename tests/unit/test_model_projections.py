@@ -16,20 +16,26 @@ from sqlglot import exp
 
 from ecomdw.core import glue_catalog, redshift_ddl, spark_schema
 from ecomdw.core.model import (
+    BIGINT,
     DIM_CUSTOMER,
     ENTITIES,
     FACT_ORDER_LINE,
     PAYMENTS,
     RAW_ENTITIES,
     WAREHOUSE_TABLES,
+    Column,
     Entity,
     Kind,
+    Layer,
 )
+from ecomdw.core.processed import STAGED_ENTITIES, STAGING_TABLES
 
 pytestmark = pytest.mark.unit
 
 ALL = sorted(ENTITIES.values(), key=lambda e: e.name)
 IDS = [e.name for e in ALL]
+PROCESSED = [*STAGED_ENTITIES, *WAREHOUSE_TABLES]
+PROCESSED_IDS = [f"{e.layer.value}-{e.name}" for e in PROCESSED]
 
 # One independent table of what each logical kind must become in each engine.
 EXPECTED_TYPES = {
@@ -168,14 +174,12 @@ def create_table_errors(table_input: dict[str, object]) -> str:
     return str(report.generate_report())
 
 
-@pytest.mark.parametrize("entity", ALL, ids=IDS)
+@pytest.mark.parametrize("entity", PROCESSED, ids=PROCESSED_IDS)
 def test_processed_table_input_is_what_boto3_accepts(entity: Entity) -> None:
     table = glue_catalog.processed_table_input(entity, "s3://processed/x")
     assert create_table_errors(table) == ""
-    names = [c["Name"] for c in table["StorageDescriptor"]["Columns"]]
-    assert table["PartitionKeys"] == [{"Name": "batch_date", "Type": "date"}]
-    assert "batch_date" not in names
-    assert names == [n for n in entity.column_names if n != "batch_date"]
+    assert table["PartitionKeys"] == [{"Name": "batch", "Type": "date"}]
+    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == list(entity.column_names)
     assert table["StorageDescriptor"]["Location"] == "s3://processed/x/"
 
 
@@ -231,11 +235,39 @@ def test_ddl_of_a_fact_carries_its_physical_design() -> None:
     assert "FOREIGN KEY (product_sk) REFERENCES analytics.dim_product (product_sk)" in ddl
 
 
-def test_surrogate_keys_are_identity_columns() -> None:
+def test_dimensions_sort_on_their_natural_key() -> None:
     ddl = redshift_ddl.create_table(DIM_CUSTOMER)
-    assert "    customer_sk BIGINT IDENTITY(1,1) ENCODE AZ64 NOT NULL,\n" in ddl
+    assert "    customer_sk BIGINT ENCODE AZ64 NOT NULL,\n" in ddl
     assert "    is_current BOOLEAN ENCODE ZSTD NOT NULL,\n" in ddl
     assert "    customer_id VARCHAR(32) ENCODE RAW NOT NULL,\n" in ddl  # leading sort key
+
+
+def test_identity_columns_are_generated_by_redshift() -> None:
+    audit = Entity(
+        name="audit_event",
+        layer=Layer.AUDIT,
+        key=("event_id",),
+        columns=(Column("event_id", BIGINT, nullable=False, identity=True),),
+    )
+    assert redshift_ddl.create_table(audit) == (
+        "CREATE TABLE IF NOT EXISTS audit_event (\n"
+        "    event_id BIGINT IDENTITY(1,1) ENCODE AZ64 NOT NULL,\n"
+        "    PRIMARY KEY (event_id)\n"
+        ")\n"
+        "DISTSTYLE AUTO;\n"
+    )
+
+
+@pytest.mark.duckdb
+def test_staging_tables_have_no_keys_and_create_on_duckdb() -> None:
+    import duckdb
+
+    connection = duckdb.connect()
+    for table in STAGING_TABLES:
+        ddl = redshift_ddl.create_table(table)
+        assert "PRIMARY KEY" not in ddl and "FOREIGN KEY" not in ddl
+        portable = redshift_ddl_without_physical_design(ddl)
+        connection.execute(sqlglot.transpile(portable, read="redshift", write="duckdb")[0])
 
 
 @pytest.mark.parametrize("entity", ALL, ids=IDS)

@@ -1,8 +1,9 @@
 """Glue Data Catalog tables projected from the model, shaped for `glue.create_table`.
 
-Processed tables are the typed parquet the stage job writes, partitioned by `batch_date`; raw
-tables describe the landing files as text (every column a string, as the contract's strict
-reader sees them), partitioned by `ingest_date`, so Athena or a crawler sees the same layout.
+Processed tables are the typed parquet the Glue jobs write (see `ecomdw.core.processed`), in
+`batch=YYYY-MM-DD` folders; raw tables describe the landing files as text (every column a
+string, as the contract's strict reader sees them) in `ingest_date=YYYY-MM-DD` folders, so
+Athena, Spectrum or a crawler see the same layout the pipeline writes.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from typing import Any
 
 from ecomdw.core.contract import BATCH_PARTITION
 from ecomdw.core.model import Column, DataType, Entity, FileFormat, Kind
+from ecomdw.core.processed import BATCH_FOLDER
 
-PROCESSED_PARTITION = "batch_date"
 _SIMPLE_TYPES = {
     Kind.STRING: "string",
     Kind.SMALLINT: "smallint",
@@ -60,13 +61,9 @@ def _glue_column(column: Column, type_name: str) -> dict[str, Any]:
     return glue
 
 
-def columns(entity: Entity, *, exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def columns(entity: Entity) -> list[dict[str, Any]]:
     """Typed catalog columns in model order."""
-    return [
-        _glue_column(column, glue_type(column.type))
-        for column in entity.columns
-        if column.name not in exclude
-    ]
+    return [_glue_column(column, glue_type(column.type)) for column in entity.columns]
 
 
 def raw_columns(entity: Entity) -> list[dict[str, Any]]:
@@ -101,15 +98,15 @@ def _struct_of_strings(tree: _PathTree) -> str:
 
 
 def processed_table_input(entity: Entity, location: str) -> dict[str, Any]:
-    """`TableInput` for an entity's parquet under `location`, partitioned by batch date."""
+    """`TableInput` for an entity's parquet under `location`, in `batch=YYYY-MM-DD` folders."""
     return {
         "Name": entity.name,
-        "Description": entity.description or f"{entity.name}, typed, by {PROCESSED_PARTITION}",
+        "Description": entity.description or f"{entity.name}, typed, by {BATCH_FOLDER}",
         "TableType": "EXTERNAL_TABLE",
         "Parameters": {"classification": "parquet", "EXTERNAL": "TRUE"},
-        "PartitionKeys": [{"Name": PROCESSED_PARTITION, "Type": "date"}],
+        "PartitionKeys": [{"Name": BATCH_FOLDER, "Type": "date"}],
         "StorageDescriptor": {
-            "Columns": columns(entity, exclude=(PROCESSED_PARTITION,)),
+            "Columns": columns(entity),
             "Location": _folder(location),
             **_PARQUET,
             "Compressed": True,

@@ -56,7 +56,8 @@ def _column_definition(entity: Entity, column: Column) -> str:
 def create_table(entity: Entity, *, schema: str | None = None) -> str:
     """`CREATE TABLE IF NOT EXISTS` for one entity; the same model gives the same text."""
     lines = [_column_definition(entity, column) for column in entity.columns]
-    lines.append(f"PRIMARY KEY ({', '.join(entity.key)})")
+    if entity.key:
+        lines.append(f"PRIMARY KEY ({', '.join(entity.key)})")
     lines.extend(
         f"FOREIGN KEY ({', '.join(fk.columns)}) REFERENCES "
         f"{_qualified(fk.references, schema)} ({', '.join(fk.referenced_columns)})"
