@@ -1,27 +1,33 @@
-"""Run Redshift SQL against the local warehouse, so one migration, load and query code serves both.
+"""Run Redshift SQL on DuckDB or on Redshift, so one migration, load and query code serves both.
 
 The DuckDB executor translates every statement with Redshift's semantics, typed against the
 model's declared column types (CHAR vs VARCHAR matters for comparisons) and, for tables the
-model does not declare, against what the database reports.
+model does not declare, against what the database reports. The Redshift executor sends the
+same SQL through the Redshift Data API and turns its typed records back into the Python values
+DuckDB gives, so a `QueryResult` is equal whichever engine answered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
+from ecomdw.core.aws import client
 from ecomdw.core.duckdb_session import connect
 from ecomdw.core.errors import UserError
 from ecomdw.core.model import WAREHOUSE_TABLES
 from ecomdw.core.redshift_ddl import redshift_type
 from ecomdw.core.settings import Settings
 
-from .translate import TranslationError, translate_script
+from .translate import TranslationError, split_script, translate_script
 
 MODEL_CATALOG = {
     table.name: {column.name: redshift_type(column.type) for column in table.columns}
@@ -65,6 +71,16 @@ ROW_COUNT_STATEMENTS = {
 }
 
 
+class Executor(Protocol):
+    """What load and query code needs of a warehouse, whichever engine runs it."""
+
+    def run(self, sql: str) -> QueryResult | None: ...
+
+    def transaction(self) -> AbstractContextManager[Any]: ...
+
+    def close(self) -> None: ...
+
+
 class DuckDBExecutor:
     """Redshift SQL on a DuckDB file (or in memory), with Redshift semantics."""
 
@@ -76,6 +92,7 @@ class DuckDBExecutor:
         s3: Settings | None = None,
     ) -> None:
         self.connection = connect(database, read_only=read_only, s3=s3)
+        self._in_transaction = False
 
     def catalog(self) -> dict[str, dict[str, str]]:
         rows = self.connection.execute(
@@ -112,22 +129,38 @@ class DuckDBExecutor:
         return StatementOutcome(None, (), changed)
 
     def run(self, sql: str) -> QueryResult | None:
-        """Run a script of Redshift statements; the last statement's rows, if it returns any."""
+        """Run a script of Redshift statements; the last statement's rows, if it returns any.
+
+        A script of several statements is one transaction, as a Data API batch is.
+        """
+        statements = self.translate(sql)
+        if len(statements) > 1 and not self._in_transaction:
+            with self.transaction():
+                return self._run_translated(statements)
+        return self._run_translated(statements)
+
+    def _run_translated(self, statements: list[str]) -> QueryResult | None:
         result: QueryResult | None = None
-        for statement in self.translate(sql):
+        for statement in statements:
             result = self.execute(statement).result
         return result
 
     @contextmanager
     def transaction(self) -> Iterator[DuckDBExecutor]:
         """All or nothing: a failure inside leaves the warehouse as it was."""
+        if self._in_transaction:
+            raise WarehouseError("transactions do not nest")
         self.connection.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
         try:
             yield self
         except BaseException:
             self.connection.execute("ROLLBACK")
             raise
-        self.connection.execute("COMMIT")
+        else:
+            self.connection.execute("COMMIT")
+        finally:
+            self._in_transaction = False
 
     def close(self) -> None:
         self.connection.close()
@@ -135,3 +168,139 @@ class DuckDBExecutor:
 
 def _first_line(message: str) -> str:
     return message.strip().splitlines()[0] if message.strip() else message
+
+
+ENDED_STATES = ("FINISHED", "FAILED", "ABORTED")
+# Data API type name -> the Python value DuckDB would give for the same column.
+FROM_STRING: dict[str, Callable[[str], Any]] = {
+    "numeric": Decimal,
+    "decimal": Decimal,
+    "date": date.fromisoformat,
+    "timestamp": datetime.fromisoformat,
+    "timestamptz": datetime.fromisoformat,
+}
+
+
+def python_value(field: dict[str, Any], type_name: str) -> Any:
+    """One Data API `Field` as a Python value: Decimal, date and datetime from their strings."""
+    if field.get("isNull"):
+        return None
+    for member in ("longValue", "doubleValue", "booleanValue", "blobValue"):
+        if member in field:
+            return field[member]
+    text = field["stringValue"]
+    return FROM_STRING.get(type_name, str)(text)
+
+
+class RedshiftDataApiExecutor:
+    """Redshift SQL on a Redshift cluster or serverless workgroup, through the Data API.
+
+    A script of several statements is one `BatchExecuteStatement`, so it is one transaction as
+    on DuckDB. Inside `transaction()` statements are collected and sent as one batch when the
+    block ends: the Data API keeps no transaction open between calls. Reading inside it gives
+    None, so load code that only writes there runs the same on both engines.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        cluster_identifier: str | None = None,
+        workgroup_name: str | None = None,
+        database: str | None = None,
+        db_user: str | None = None,
+        secret_arn: str | None = None,
+        timeout_seconds: float = 3600.0,
+    ) -> None:
+        if cluster_identifier and workgroup_name:
+            raise ValueError("give a cluster identifier or a workgroup name, not both")
+        self._client = client("redshift-data", settings)
+        target = (
+            {"WorkgroupName": workgroup_name}
+            if workgroup_name
+            else {"ClusterIdentifier": cluster_identifier or settings.names.redshift_cluster}
+        )
+        credentials = {"DbUser": db_user, "SecretArn": secret_arn}
+        self._connection: dict[str, str] = {
+            **target,
+            "Database": database or settings.names.redshift_database,
+            **{name: value for name, value in credentials.items() if value},
+        }
+        self._timeout_seconds = timeout_seconds
+        self._collected: list[str] | None = None
+
+    def run(self, sql: str) -> QueryResult | None:
+        """Run a script of Redshift statements; the last statement's rows, if it returns any."""
+        statements = self._split(sql)
+        if self._collected is not None:
+            self._collected.extend(statements)
+            return None
+        return self._send(statements)
+
+    @contextmanager
+    def transaction(self) -> Iterator[RedshiftDataApiExecutor]:
+        """All or nothing: the statements run inside are sent as one batch at the end."""
+        if self._collected is not None:
+            raise WarehouseError("transactions do not nest")
+        self._collected = []
+        try:
+            yield self
+            statements = self._collected
+        finally:
+            self._collected = None
+        self._send(statements)
+
+    def close(self) -> None:
+        """Nothing to release: every call is a stateless request."""
+
+    def _split(self, sql: str) -> list[str]:
+        try:
+            return split_script(sql)
+        except TranslationError as error:
+            raise WarehouseError(str(error)) from None
+
+    def _send(self, statements: list[str]) -> QueryResult | None:
+        if not statements:
+            return None
+        if len(statements) == 1:
+            started = self._client.execute_statement(Sql=statements[0], **self._connection)
+        else:
+            started = self._client.batch_execute_statement(Sqls=statements, **self._connection)
+        described = self._wait(started["Id"])
+        if described["Status"] != "FINISHED":
+            raise WarehouseError(str(described.get("Error") or f"statement {described['Status']}"))
+        last = described["SubStatements"][-1] if "SubStatements" in described else described
+        return self._result(last["Id"]) if last.get("HasResultSet") else None
+
+    def _wait(self, statement_id: str) -> dict[str, Any]:
+        """DescribeStatement until the statement ends, polling less often as it runs longer."""
+        deadline = time.monotonic() + self._timeout_seconds
+        pause = 0.005
+        while True:
+            described: dict[str, Any] = self._client.describe_statement(Id=statement_id)
+            if described["Status"] in ENDED_STATES:
+                return described
+            if time.monotonic() > deadline:
+                self._client.cancel_statement(Id=statement_id)
+                raise WarehouseError(
+                    f"statement {statement_id} still {described['Status']} after "
+                    f"{self._timeout_seconds:.0f}s: cancelled"
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+    def _result(self, statement_id: str) -> QueryResult:
+        pages = [self._client.get_statement_result(Id=statement_id)]
+        while token := pages[-1].get("NextToken"):
+            pages.append(self._client.get_statement_result(Id=statement_id, NextToken=token))
+        columns = pages[0]["ColumnMetadata"]
+        types = [column["typeName"] for column in columns]
+        rows = [
+            tuple(
+                python_value(field, type_name)
+                for field, type_name in zip(record, types, strict=True)
+            )
+            for page in pages
+            for record in page["Records"]
+        ]
+        return QueryResult(tuple(column["name"] for column in columns), rows)
