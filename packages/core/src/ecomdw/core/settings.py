@@ -132,6 +132,14 @@ class ResourceNames:
         return f"{self.prefix}-{stage}"
 
     @property
+    def glue_crawler(self) -> str:
+        return f"{self.prefix}-processed"
+
+    @property
+    def glue_workflow(self) -> str:
+        return f"{self.prefix}-etl"
+
+    @property
     def redshift_cluster(self) -> str:
         return f"{self.prefix}-warehouse"
 

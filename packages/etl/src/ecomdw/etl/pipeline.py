@@ -1,0 +1,353 @@
+"""The pipeline, declared once: stages, data-quality gates, warehouse load and catalog crawl.
+
+Everything that runs the pipeline is rendered from `PIPELINE`: the Step Functions state machine
+(production's orchestrator, and the one the emulator runs locally), the Glue Workflow with its
+triggers, and the schedules. A run can resume from the step that failed: the state machine
+starts with a choice on `$.resume_from`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+from ecomdw.core.settings import ResourceNames
+
+GLUE_SYNC = "arn:aws:states:::glue:startJobRun.sync"
+GLUE_START_CRAWLER = "arn:aws:states:::aws-sdk:glue:startCrawler"
+REDSHIFT_BATCH = "arn:aws:states:::aws-sdk:redshiftdata:batchExecuteStatement"
+REDSHIFT_DESCRIBE = "arn:aws:states:::aws-sdk:redshiftdata:describeStatement"
+BATCH_DATE = "{batch_date}"  # placeholder in load statements, one batch at a time
+RETRYABLE_GLUE_ERRORS = (
+    "Glue.ConcurrentRunsExceededException",
+    "Glue.InternalServiceException",
+    "Glue.ThrottlingException",
+)
+
+
+@dataclass(frozen=True)
+class GlueJob:
+    """A Glue job: `script` under the package's jobs, `arguments` beyond the run's own."""
+
+    name: str
+    script: str
+    arguments: tuple[tuple[str, str], ...] = ()
+    blocking: bool = True  # a quality gate: its failure stops the run before the warehouse
+
+
+@dataclass(frozen=True)
+class WarehouseLoad:
+    """MERGE every pending batch into the warehouse, one Redshift transaction per batch."""
+
+    name: str = "load_warehouse"
+
+
+@dataclass(frozen=True)
+class Crawl:
+    """Refresh the Glue Data Catalog over the processed bucket."""
+
+    name: str = "crawl_processed"
+
+
+Step = GlueJob | WarehouseLoad | Crawl
+
+
+@dataclass(frozen=True)
+class Schedule:
+    hour_utc: int
+    minute: int = 0
+
+    @property
+    def cron(self) -> str:
+        return f"cron({self.minute} {self.hour_utc} * * ? *)"
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    steps: tuple[Step, ...]
+    workflow_schedule: Schedule
+    state_machine_schedule: Schedule
+
+    def __post_init__(self) -> None:
+        names = [step.name for step in self.steps]
+        if len(set(names)) != len(names):
+            raise ValueError(f"step names repeat: {names}")
+
+    @property
+    def glue_jobs(self) -> tuple[GlueJob, ...]:
+        return tuple(step for step in self.steps if isinstance(step, GlueJob))
+
+    def step_names(self) -> tuple[str, ...]:
+        return tuple(step.name for step in self.steps)
+
+
+PIPELINE = Pipeline(
+    steps=(
+        GlueJob("stage", "jobs/stage.py"),
+        GlueJob("quality_staged", "jobs/quality.py", (("--scope", "staged"),)),
+        GlueJob("dimensions", "jobs/dimensions.py"),
+        GlueJob("facts", "jobs/facts.py"),
+        GlueJob("quality_warehouse", "jobs/quality.py", (("--scope", "warehouse"),)),
+        WarehouseLoad(),
+        Crawl(),
+    ),
+    workflow_schedule=Schedule(hour_utc=2),
+    state_machine_schedule=Schedule(hour_utc=3),
+)
+
+
+@dataclass(frozen=True)
+class RedshiftTarget:
+    """Where the Data API runs the load: a provisioned cluster or a serverless workgroup."""
+
+    database: str
+    cluster_identifier: str | None = None
+    workgroup_name: str | None = None
+    secret_arn: str | None = None
+    db_user: str | None = None
+
+    def parameters(self) -> dict[str, str]:
+        chosen = {
+            "Database": self.database,
+            "ClusterIdentifier": self.cluster_identifier,
+            "WorkgroupName": self.workgroup_name,
+            "SecretArn": self.secret_arn,
+            "DbUser": self.db_user,
+        }
+        return {key: value for key, value in chosen.items() if value is not None}
+
+
+def intrinsic_string(text: str) -> str:
+    """`text` as a string literal inside an ASL intrinsic function (quotes and braces escaped)."""
+    escaped = text.replace("\\", "\\\\")
+    for char in "'{}":
+        escaped = escaped.replace(char, "\\" + char)
+    return f"'{escaped}'"
+
+
+def _formatted_statement(statement: str) -> str:
+    """`States.Format` of one load statement with the batch date filled in where it stands."""
+    pieces = statement.split(BATCH_DATE)
+    template = "{}".join(intrinsic_string(p)[1:-1] for p in pieces)
+    arguments = ", $.batch_date" * (len(pieces) - 1)
+    return f"States.Format('{template}'{arguments})"
+
+
+def _glue_task(job: GlueJob, names: ResourceNames, next_state: str) -> dict[str, Any]:
+    arguments: dict[str, str] = {"--run_id.$": "$.run_id", "--batch_dates.$": "$.batch_dates"}
+    return {
+        "Type": "Task",
+        "Resource": GLUE_SYNC,
+        "Parameters": {"JobName": names.glue_job(job.name), "Arguments": arguments},
+        "ResultSelector": {"JobRunId.$": "$.Id", "JobRunState.$": "$.JobRunState"},
+        "ResultPath": f"$.steps.{job.name}",
+        "Retry": [
+            {
+                "ErrorEquals": list(RETRYABLE_GLUE_ERRORS),
+                "IntervalSeconds": 30,
+                "MaxAttempts": 3,
+                "BackoffRate": 2.0,
+            }
+        ],
+        "Catch": [_catch(job.name)],
+        "Next": next_state,
+    }
+
+
+def _catch(step: str) -> dict[str, Any]:
+    return {
+        "ErrorEquals": ["States.ALL"],
+        "ResultPath": "$.error",
+        "Next": f"{step}_failed",
+    }
+
+
+def _failure_states(step: str) -> dict[str, Any]:
+    """Record which step failed, so a rerun can resume there, then fail the execution."""
+    return {
+        f"{step}_failed": {
+            "Type": "Pass",
+            "Parameters": {"step": step, "error.$": "$.error"},
+            "ResultPath": "$.failure",
+            "Next": "pipeline_failed",
+        }
+    }
+
+
+def _load_states(
+    step: WarehouseLoad, target: RedshiftTarget, statements: Sequence[str], next_state: str
+) -> dict[str, Any]:
+    """A Map over the batch dates, in order: one BatchExecuteStatement (one transaction) each."""
+    sqls = f"States.Array({', '.join(_formatted_statement(s) for s in statements)})"
+    iterate = {
+        "StartAt": "merge_batch",
+        "States": {
+            "merge_batch": {
+                "Type": "Task",
+                "Resource": REDSHIFT_BATCH,
+                "Parameters": {**target.parameters(), "Sqls.$": sqls},
+                "ResultSelector": {"Id.$": "$.Id"},
+                "ResultPath": "$.statement",
+                "Next": "wait_for_batch",
+            },
+            "wait_for_batch": {"Type": "Wait", "Seconds": 5, "Next": "describe_batch"},
+            "describe_batch": {
+                "Type": "Task",
+                "Resource": REDSHIFT_DESCRIBE,
+                "Parameters": {"Id.$": "$.statement.Id"},
+                "ResultSelector": {"Id.$": "$.Id", "Status.$": "$.Status"},
+                "ResultPath": "$.statement",
+                "Next": "batch_done",
+            },
+            "batch_done": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "Variable": "$.statement.Status",
+                        "StringEquals": "FINISHED",
+                        "Next": "merged",
+                    },
+                    {
+                        "Or": [
+                            {"Variable": "$.statement.Status", "StringEquals": "FAILED"},
+                            {"Variable": "$.statement.Status", "StringEquals": "ABORTED"},
+                        ],
+                        "Next": "merge_failed",
+                    },
+                ],
+                "Default": "wait_for_batch",
+            },
+            "merge_failed": {
+                "Type": "Fail",
+                "Error": "Warehouse.LoadFailed",
+                "Cause": "a batch MERGE failed; see DescribeStatement for the statement",
+            },
+            "merged": {"Type": "Succeed"},
+        },
+    }
+    return {
+        step.name: {
+            "Type": "Map",
+            "ItemsPath": "$.plan.batch_dates",
+            "ItemSelector": {"batch_date.$": "$$.Map.Item.Value"},
+            "MaxConcurrency": 1,
+            "ItemProcessor": iterate,
+            "ResultPath": None,
+            "Catch": [_catch(step.name)],
+            "Next": next_state,
+        }
+    }
+
+
+def state_machine(
+    pipeline: Pipeline,
+    names: ResourceNames,
+    target: RedshiftTarget,
+    load_statements: Sequence[str],
+) -> dict[str, Any]:
+    """The Step Functions definition (ASL) of `pipeline`.
+
+    Input: `{"run_id": ..., "batch_dates": "2026-01-01,2026-01-02", "resume_from": step name
+    or ""}`. `load_statements` are the warehouse's MERGE statements for one batch, with
+    `{batch_date}` where the date goes.
+    """
+    step_names = pipeline.step_names()
+    states: dict[str, Any] = {
+        "plan": {
+            "Type": "Pass",
+            "Parameters": {"batch_dates.$": "States.StringSplit($.batch_dates, ',')"},
+            "ResultPath": "$.plan",
+            "Next": "resume_from",
+        },
+        "resume_from": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.resume_from", "StringEquals": name, "Next": name}
+                for name in step_names[1:]
+            ],
+            "Default": step_names[0],
+        },
+        "pipeline_failed": {
+            "Type": "Fail",
+            "Error": "Pipeline.StepFailed",
+            "CausePath": "States.JsonToString($.failure)",
+        },
+        "pipeline_succeeded": {"Type": "Succeed"},
+    }
+    for position, step in enumerate(pipeline.steps):
+        following = step_names[position + 1] if position + 1 < len(step_names) else None
+        next_state = following or "pipeline_succeeded"
+        states |= _failure_states(step.name)
+        if isinstance(step, GlueJob):
+            states[step.name] = _glue_task(step, names, next_state)
+        elif isinstance(step, WarehouseLoad):
+            states |= _load_states(step, target, load_statements, next_state)
+        else:
+            states[step.name] = {
+                "Type": "Task",
+                "Resource": GLUE_START_CRAWLER,
+                "Parameters": {"Name": names.glue_crawler},
+                "ResultPath": None,
+                "Catch": [_catch(step.name)],
+                "Next": next_state,
+            }
+    return {
+        "Comment": f"{names.state_machine}: declared once in ecomdw.etl.pipeline",
+        "StartAt": "plan",
+        "States": states,
+    }
+
+
+def glue_workflow_triggers(pipeline: Pipeline, names: ResourceNames) -> list[dict[str, Any]]:
+    """Glue `CreateTrigger` inputs: the schedule starts the first job, each success the next.
+
+    The workflow runs what Glue can run (the jobs, then the crawl); the warehouse load is the
+    state machine's, an hour later.
+    """
+    runnable = [step for step in pipeline.steps if isinstance(step, GlueJob | Crawl)]
+    workflow = names.glue_workflow
+
+    def action(step: Step) -> dict[str, str]:
+        if isinstance(step, Crawl):
+            return {"CrawlerName": names.glue_crawler}
+        return {"JobName": names.glue_job(step.name)}
+
+    triggers: list[dict[str, Any]] = [
+        {
+            "Name": f"{workflow}-start",
+            "WorkflowName": workflow,
+            "Type": "SCHEDULED",
+            "Schedule": pipeline.workflow_schedule.cron,
+            "StartOnCreation": True,
+            "Actions": [action(runnable[0])],
+        }
+    ]
+    for previous, step in pairwise(runnable):
+        assert isinstance(previous, GlueJob), "a crawl ends the workflow"
+        triggers.append(
+            {
+                "Name": f"{workflow}-after-{previous.name}",
+                "WorkflowName": workflow,
+                "Type": "CONDITIONAL",
+                "StartOnCreation": True,
+                "Predicate": {
+                    "Logical": "AND",
+                    "Conditions": [
+                        {
+                            "LogicalOperator": "EQUALS",
+                            "JobName": names.glue_job(previous.name),
+                            "State": "SUCCEEDED",
+                        }
+                    ],
+                },
+                "Actions": [action(step)],
+            }
+        )
+    return triggers
+
+
+def render(definition: dict[str, Any]) -> str:
+    return json.dumps(definition, indent=2, sort_keys=True)
