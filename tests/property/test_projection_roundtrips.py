@@ -27,7 +27,7 @@ Row = dict[str, Value]
 
 @pytest.mark.spark
 # Every example is a Spark job: no shrinking, which would run hundreds of them on a failure.
-@settings(max_examples=8, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate))
+@settings(max_examples=5, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate))
 @given(data=st.data())
 def test_valid_rows_of_every_entity_survive_a_spark_round_trip(
     spark: SparkSession, data: st.DataObject
@@ -38,7 +38,7 @@ def test_valid_rows_of_every_entity_survive_a_spark_round_trip(
 
     from ecomdw.core.spark_schema import struct_type
 
-    rows = {e.name: data.draw(st.lists(records(e), max_size=6), label=e.name) for e in ALL}
+    rows = {e.name: data.draw(st.lists(records(e), max_size=8), label=e.name) for e in ALL}
     schema = StructType(
         [StructField(e.name, ArrayType(struct_type(e), containsNull=False), False) for e in ALL]
     )

@@ -282,7 +282,7 @@ class _ColumnRule:
                 raise _RejectedError(Defect.OUT_OF_RANGE, f"{column.name}={value} is not {wanted}")
 
 
-class RecordRules:
+class _RecordRules:
     """The record-level rules of one entity, compiled once from the model."""
 
     def __init__(self, entity: Entity) -> None:
@@ -404,7 +404,7 @@ def iter_raw_file(
     entity: Entity, stream: TextIO, *, source_file: str, batch_date: dt.date | None
 ) -> Iterator[RawRecord | RecordDefect]:
     """Stream the records of one file in order: each typed, or a defect saying why not."""
-    rules = RecordRules(entity)
+    rules = _RecordRules(entity)
     parse = _iter_jsonl if entity.file_format is FileFormat.JSONL else _iter_csv
     for line_number, raw_text, texts in parse(entity, stream):
         try:
