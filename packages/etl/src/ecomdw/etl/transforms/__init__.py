@@ -1,0 +1,1 @@
+"""Pure DataFrame -> DataFrame transforms of the Glue jobs: no reads, no writes."""

@@ -1,0 +1,323 @@
+"""Stage: raw files -> typed, deduplicated records and quarantine rows, with the contract's rules.
+
+Each file is parsed whole by the contract's own record reader (`ecomdw.core.contract`), so RFC
+4180 quoting, physical line numbers, undecodable bytes and every value rule agree with the
+reference by construction. The rules that need other records run here as DataFrame operations:
+duplicates inside a batch (first by file name, then line, wins), then parent references.
+
+A child whose parents are not loaded yet is held; it is loaded in the first batch of the run
+by which every parent is loaded, which is the latest of its own batch and its parents' load
+batches, and stays in its own `batch_date`. A parent staged by an earlier run counts as loaded
+before every batch of this run. A child still unresolved at the end of the run is
+`orphan_reference` in its own batch: a parent arriving in a later run does not bring it back,
+it stays flagged in quarantine, never lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any
+
+from pyspark.sql import Column as SparkColumn
+from pyspark.sql import DataFrame, Row, Window
+from pyspark.sql import functions as fn
+from pyspark.sql.types import (
+    DateType,
+    IntegerType,
+    StringType,
+    StructField,
+    StructType,
+)
+
+from ecomdw.core.contract import BATCH_PARTITION, Defect, RawRecord, iter_raw_file
+from ecomdw.core.model import BATCH_LINEAGE, RAW_ENTITIES, Entity
+from ecomdw.core.model import entity as entity_named
+from ecomdw.core.spark_schema import struct_field, struct_type
+
+REASON = "reason"
+DETAIL = "detail"
+RAW_TEXT = "raw_text"
+SOURCE_LINE = "source_line"
+"""The physical line a record starts on. `processed.LINEAGE_OF_STAGED` calls it `line_number`,
+which order_items already has (the order line), so staged files use this name instead."""
+LINEAGE = ("batch_date", "source_file", SOURCE_LINE)
+LOADED_BATCH = "loaded_batch"
+KNOWN_BEFORE_RUN = dt.date(1, 1, 1)
+"""Load batch given to parents staged by an earlier run: before any batch of this one."""
+
+
+def parsed_schema(entity: Entity) -> StructType:
+    """Every record of a file: where it came from, why it was rejected (if it was), typed values."""
+    typed = [StructField(f.name, f.dataType, True) for f in struct_type(entity).fields]
+    return StructType(
+        [
+            StructField("batch_date", DateType(), False),
+            StructField("source_file", StringType(), False),
+            StructField(SOURCE_LINE, IntegerType(), False),
+            StructField(RAW_TEXT, StringType(), False),
+            StructField(REASON, StringType(), True),
+            StructField(DETAIL, StringType(), True),
+            *typed,
+        ]
+    )
+
+
+def relative_source_file(path: str) -> str:
+    """`<entity>/ingest_date=YYYY-MM-DD/<file>`: the path below the raw root, as the reference
+    names it, whatever the root (local folder, file:// or s3://)."""
+    return "/".join(path.rstrip("/").split("/")[-3:])
+
+
+def batch_date_of(source_file: str) -> dt.date:
+    folder = source_file.split("/")[-2]
+    prefix = f"{BATCH_PARTITION}="
+    if not folder.startswith(prefix):
+        raise ValueError(f"{source_file} is not in a {prefix}YYYY-MM-DD folder")
+    return dt.date.fromisoformat(folder.removeprefix(prefix))
+
+
+def _printable(text: str) -> str:
+    """Undecodable bytes (kept as surrogates to find them) shown as U+FFFD, so Spark can hold it."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _spark_value(value: object) -> object:
+    # Naive UTC datetimes would be read as the worker's local time; tagged UTC they stay put.
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def parse_file(entity_name: str, path: str, content: bytes) -> Iterator[tuple[Any, ...]]:
+    """Every record of one raw file as a `parsed_schema` row, in file order."""
+    entity = entity_named(entity_name)
+    source_file = relative_source_file(path)
+    batch_date = batch_date_of(source_file)
+    text = content.decode("utf-8", errors="surrogateescape")
+    stream = io.StringIO(text, newline="")
+    empty = (None,) * len(entity.columns)
+    for item in iter_raw_file(entity, stream, source_file=source_file, batch_date=batch_date):
+        where = (batch_date, source_file, item.line_number, _printable(item.raw_text))
+        if isinstance(item, RawRecord):
+            values = tuple(_spark_value(item.values[name]) for name in entity.column_names)
+            yield (*where, None, None, *values)
+        else:
+            yield (*where, item.reason.value, _printable(item.detail), *empty)
+
+
+def parse_raw_files(files: DataFrame, entity: Entity) -> DataFrame:
+    """`files` (`path`, `content`: Spark's binaryFile columns) -> one row per record."""
+    name = entity.name
+
+    def parse_partition(rows: Iterable[Row]) -> Iterator[tuple[Any, ...]]:
+        for row in rows:
+            yield from parse_file(name, row["path"], bytes(row["content"]))
+
+    records = files.select("path", "content").rdd.mapPartitions(parse_partition)
+    return files.sparkSession.createDataFrame(records, parsed_schema(entity))
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """The stage job's outputs: staged records per entity, quarantine rows, late arrivals."""
+
+    staged: dict[str, DataFrame]
+    quarantine: DataFrame
+    late_arrivals: DataFrame
+
+
+def staged_columns(entity: Entity) -> list[str]:
+    """A staged entity's columns: the raw entity's, then where each record came from."""
+    return [*entity.column_names, *LINEAGE]
+
+
+def loaded_keys_schema(entity: Entity) -> StructType:
+    return StructType([struct_field(entity.column(name)) for name in entity.key])
+
+
+def stage(
+    parsed: Mapping[str, DataFrame],
+    staged_before: Mapping[str, DataFrame],
+    run_id: str,
+) -> StageResult:
+    """Apply the rules between records to every raw entity's parsed records of the run.
+
+    `parsed` maps each raw entity to `parse_raw_files` output; `staged_before` maps a parent
+    entity to the keys an earlier run staged (missing means none).
+    """
+    loaded_at: dict[str, DataFrame] = {}
+    staged: dict[str, DataFrame] = {}
+    quarantined: list[DataFrame] = []
+    late: list[DataFrame] = []
+    for entity in RAW_ENTITIES:
+        records = parsed[entity.name]
+        first = _first_in_batch(records, entity)
+        # Cached: the staged records, the quarantine, the counts and the children all use it.
+        resolved = _resolve_parents(first, entity, loaded_at).cache()
+        loaded = resolved.where(~fn.col("_duplicate") & fn.col(LOADED_BATCH).isNotNull())
+        staged[entity.name] = loaded.select(*staged_columns(entity))
+        before = staged_before.get(entity.name)
+        keys = loaded.select(*entity.key, LOADED_BATCH)
+        if before is not None:
+            keys = keys.unionByName(
+                before.select(*entity.key).withColumn(LOADED_BATCH, fn.lit(KNOWN_BEFORE_RUN))
+            )
+        loaded_at[entity.name] = (
+            keys.groupBy(*entity.key).agg(fn.min(LOADED_BATCH).alias(LOADED_BATCH)).cache()
+        )
+        quarantined += [
+            _quarantine_rows(records.where(fn.col(REASON).isNotNull()), entity, run_id),
+            _quarantine_rows(
+                resolved.where(fn.col("_duplicate")).withColumns(
+                    {
+                        REASON: fn.lit(Defect.DUPLICATE_KEY.value),
+                        DETAIL: fn.concat(
+                            fn.lit("key "), _key_text(entity), fn.lit(" already read in this batch")
+                        ),
+                    }
+                ),
+                entity,
+                run_id,
+            ),
+            _quarantine_rows(
+                resolved.where(~fn.col("_duplicate") & fn.col(LOADED_BATCH).isNull()).withColumns(
+                    {
+                        REASON: fn.lit(Defect.ORPHAN_REFERENCE.value),
+                        DETAIL: fn.concat(
+                            fn.lit("not loaded by the last batch: "), _parents_text(entity)
+                        ),
+                    }
+                ),
+                entity,
+                run_id,
+            ),
+        ]
+        late.append(
+            loaded.where(fn.col(LOADED_BATCH) > fn.col("batch_date")).select(
+                fn.lit(entity.name).alias("entity"),
+                *LINEAGE,
+                fn.col(LOADED_BATCH).alias("resolved_batch"),
+            )
+        )
+    return StageResult(staged, _union(quarantined), _union(late))
+
+
+def _first_in_batch(records: DataFrame, entity: Entity) -> DataFrame:
+    """Valid records, `_duplicate` when an earlier copy of the key was read in the same batch."""
+    order = Window.partitionBy("batch_date", *entity.key).orderBy("source_file", SOURCE_LINE)
+    return records.where(fn.col(REASON).isNull()).withColumn(
+        "_duplicate", fn.row_number().over(order) > 1
+    )
+
+
+def _resolve_parents(
+    records: DataFrame, entity: Entity, loaded_at: Mapping[str, DataFrame]
+) -> DataFrame:
+    """`loaded_batch`: the batch by which every parent is loaded (NULL when one never is)."""
+    if not entity.foreign_keys:
+        return records.withColumn(LOADED_BATCH, fn.col("batch_date"))
+    parent_batches: list[SparkColumn] = []
+    for index, fk in enumerate(entity.foreign_keys):
+        alias = f"_parent_{index}"
+        parent = loaded_at[fk.references].select(
+            *(
+                fn.col(parent_column).alias(child_column)
+                for parent_column, child_column in zip(
+                    fk.referenced_columns, fk.columns, strict=True
+                )
+            ),
+            fn.col(LOADED_BATCH).alias(alias),
+        )
+        records = records.join(parent, list(fk.columns), "left")
+        parent_batches.append(fn.col(alias))
+    every_parent_loaded = reduce(lambda a, b: a & b, (c.isNotNull() for c in parent_batches))
+    return records.withColumn(
+        LOADED_BATCH,
+        fn.when(every_parent_loaded, fn.greatest(fn.col("batch_date"), *parent_batches)),
+    )
+
+
+def _key_text(entity: Entity) -> SparkColumn:
+    return fn.concat_ws(", ", *(fn.col(name).cast("string") for name in entity.key))
+
+
+def _parents_text(entity: Entity) -> SparkColumn:
+    return fn.concat_ws(
+        "; ",
+        *(
+            fn.concat(fn.lit(f"{fk.references} "), fn.concat_ws(", ", *map(fn.col, fk.columns)))
+            for fk in entity.foreign_keys
+        ),
+    )
+
+
+def _quarantine_rows(records: DataFrame, entity: Entity, run_id: str) -> DataFrame:
+    return records.select(
+        "batch_date",
+        fn.lit(entity.name).alias("entity"),
+        "source_file",
+        fn.col(SOURCE_LINE).alias("line_number"),
+        REASON,
+        DETAIL,
+        RAW_TEXT,
+        fn.lit(run_id).alias("run_id"),
+    )
+
+
+def _union(frames: list[DataFrame]) -> DataFrame:
+    return reduce(DataFrame.unionByName, frames)
+
+
+def batch_counts(parsed: Mapping[str, DataFrame], result: StageResult) -> DataFrame:
+    """Records read, loaded and quarantined per (batch_date, entity, source_file)."""
+    keys = ["batch_date", "entity", "source_file"]
+
+    def per_file(frames: Mapping[str, DataFrame], name: str) -> DataFrame:
+        files = _union(
+            [
+                f.select("batch_date", fn.lit(e).alias("entity"), "source_file")
+                for e, f in frames.items()
+            ]
+        )
+        return files.groupBy(*keys).agg(fn.count(fn.lit(1)).alias(name))
+
+    quarantined = result.quarantine.groupBy(*keys).agg(
+        fn.count(fn.lit(1)).alias("records_quarantined")
+    )
+    counts = (
+        per_file(parsed, "records_read")
+        .join(per_file(result.staged, "records_loaded"), keys, "full")
+        .join(quarantined, keys, "full")
+    )
+    return counts.fillna(0, ["records_read", "records_loaded", "records_quarantined"])
+
+
+class CountMismatchError(RuntimeError):
+    """records read != loaded + quarantined somewhere: a record was lost or counted twice."""
+
+
+def check_counts(counts: DataFrame) -> None:
+    """Fail loudly unless every file's records read = loaded + quarantined."""
+    wrong = counts.where(
+        fn.col("records_read") != fn.col("records_loaded") + fn.col("records_quarantined")
+    ).collect()
+    if wrong:
+        lines = [
+            f"{r.batch_date} {r.entity} {r.source_file}: read {r.records_read} != loaded "
+            f"{r.records_loaded} + quarantined {r.records_quarantined}"
+            for r in wrong
+        ]
+        raise CountMismatchError("records lost or counted twice:\n" + "\n".join(lines))
+
+
+def batch_lineage(counts: DataFrame, run_id: str, loaded_at: dt.datetime) -> DataFrame:
+    """`batch_counts` as the warehouse's batch_lineage table: which run loaded which file."""
+    return counts.select(
+        *BATCH_LINEAGE.column_names[:6],
+        fn.lit(run_id).alias("run_id"),
+        fn.lit(loaded_at.replace(tzinfo=dt.UTC)).cast("timestamp").alias("loaded_at"),
+    )
