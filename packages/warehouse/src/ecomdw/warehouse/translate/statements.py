@@ -238,7 +238,9 @@ def copy_command(statement_tokens: list[Token], table_sql: str) -> str:
         extra = set(options) - ACCESS_OPTIONS - {"FORMAT", "PARQUET"}
         if extra:
             raise UnsupportedConstruct(f"COPY option {sorted(extra)[0]} with PARQUET", line)
-        return f"INSERT INTO {table_sql} SELECT * FROM read_parquet({_prefix_globs(uri)})"
+        # Redshift COPY reads no partition columns from `key=value` folders: neither may DuckDB.
+        reader = f"read_parquet({_prefix_globs(uri)}, hive_partitioning = false)"
+        return f"INSERT INTO {table_sql} SELECT * FROM {reader}"
     arguments = [
         "all_varchar = true",
         f"header = {'true' if int(_single(options, 'IGNOREHEADER') or 0) > 0 else 'false'}",

@@ -8,6 +8,7 @@ their original line numbers), typed against the catalog, and rewritten; see
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 import sqlglot
 from sqlglot import exp
@@ -74,10 +75,16 @@ def _source_text(sql: str, statement: list[Token]) -> str:
     return "\n" * (statement[0].line - 1) + "".join(text)
 
 
+@cache
+def _canonical_type(type_sql: str) -> str:
+    """A type as Redshift spells it; cached, as every statement re-types the whole catalog."""
+    return rt.build(type_sql).sql("redshift")
+
+
 def _schema(catalog: Catalog) -> MappingSchema:
     nested: dict[str, object] = {}
     for table, columns in catalog.items():
-        typed = {column: rt.build(type_sql).sql("redshift") for column, type_sql in columns.items()}
+        typed = {column: _canonical_type(type_sql) for column, type_sql in columns.items()}
         parts = table.split(".")
         level = nested
         for part in parts[:-1]:
