@@ -73,8 +73,15 @@ def key_of(entity: Entity, example: RawExample) -> tuple[Value, ...]:
     return tuple(example.values[name] for name in entity.key)
 
 
-def unique_records(entity: Entity, **size: int) -> st.SearchStrategy[list[RawExample]]:
-    return st.lists(raw_records(entity), unique_by=lambda e: key_of(entity, e), **size)
+def unique_records(
+    entity: Entity, *, min_size: int = 0, max_size: int
+) -> st.SearchStrategy[list[RawExample]]:
+    return st.lists(
+        raw_records(entity),
+        unique_by=lambda e: key_of(entity, e),
+        min_size=min_size,
+        max_size=max_size,
+    )
 
 
 @pytest.mark.parametrize("entity", RAW_ENTITIES, ids=RAW_IDS)

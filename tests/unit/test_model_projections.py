@@ -12,6 +12,7 @@ import sqlglot
 from botocore.model import Shape
 from botocore.session import get_session
 from botocore.validate import ParamValidator
+from pyspark.sql.types import StructType
 from sqlglot import exp
 
 from ecomdw.core import glue_catalog, redshift_ddl, spark_schema
@@ -126,12 +127,12 @@ def test_raw_foreign_keys_point_at_earlier_raw_entities() -> None:
 @pytest.mark.parametrize("entity", RAW_ENTITIES, ids=[e.name for e in RAW_ENTITIES])
 def test_raw_read_schema_is_all_nullable_strings(entity: Entity) -> None:
     schema = spark_schema.raw_read_schema(entity)
-    leaves = [f for f in schema.fields if f.dataType.typeName() != "struct"]
-    nested = [f for f in schema.fields if f.dataType.typeName() == "struct"]
+    leaves = [f for f in schema.fields if not isinstance(f.dataType, StructType)]
+    nested = [(f.name, f.dataType) for f in schema.fields if isinstance(f.dataType, StructType)]
     assert all(f.dataType.simpleString() == "string" and f.nullable for f in leaves)
     flat_names = [".".join(c.source_path) for c in entity.columns]
     names = [f.name for f in leaves] + [
-        f"{f.name}.{child.name}" for f in nested for child in f.dataType.fields
+        f"{name}.{child.name}" for name, struct in nested for child in struct.fields
     ]
     assert sorted(names) == sorted(flat_names)
 
@@ -164,7 +165,9 @@ def test_core_imports_pyspark_only_in_spark_schema() -> None:
 
 @cache
 def create_table_shape() -> Shape:
-    return get_session().get_service_model("glue").operation_model("CreateTable").input_shape
+    shape = get_session().get_service_model("glue").operation_model("CreateTable").input_shape
+    assert shape is not None
+    return shape
 
 
 def create_table_errors(table_input: dict[str, object]) -> str:
