@@ -25,10 +25,12 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import socket
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -86,7 +88,14 @@ def live_endpoint() -> str:
 @cache
 def _extend_moto_once() -> None:
     """moto's classes are per process: extend them once, whatever the number of emulators."""
+    import moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_factory  # noqa: E501
+    import moto.stepfunctions.parser.models  # noqa: F401  (the interpreter, all its modules)
+
     _route_integrations_to(live_endpoint)
+    _evaluate_json_paths_as_aws_does()
+    _name_unnamed_executions()
+    _keep_task_results_json()
+    _wait_for_sync_tasks_without_a_callback()
     _name_sdk_services_as_boto3_does()
     _name_sdk_errors_as_aws_does()
     _create_cloudformation_state_machines_in_the_executing_backend()
@@ -104,7 +113,6 @@ def _answers(endpoint: str) -> bool:
 
 def _route_integrations_to(endpoint: Callable[[], str]) -> None:
     """Make every service integration's boto3 client call `endpoint()` instead of :5000."""
-    import moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_factory  # noqa: F401, E501
     from moto.stepfunctions.parser.asl.utils import boto_client
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
@@ -120,11 +128,128 @@ def _route_integrations_to(endpoint: Callable[[], str]) -> None:
             service, endpoint_url=endpoint(), config=config
         )
 
-    original = boto_client.boto_client_for
-    # The modules that imported moto's function by name, and the module later imports read.
-    for name, module in list(sys.modules.items()):
-        if name.startswith(PARSER_PACKAGE) and getattr(module, "boto_client_for", None) is original:
-            module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
+    _replace_function(boto_client.boto_client_for, boto_client_for)
+
+
+def _replace_function(original: Any, replacement: Any) -> None:
+    """Put `replacement` wherever the interpreter's modules imported `original` by name."""
+    name = original.__name__
+    for module_name, module in list(sys.modules.items()):
+        if module_name.startswith(PARSER_PACKAGE) and getattr(module, name, None) is original:
+            setattr(module, name, replacement)
+
+
+INDEFINITE_JSON_PATH = re.compile(r"\[[^\]]*[*?:,][^\]]*\]|\.\*|\.\.")
+"""A wildcard, filter, slice, union or descent: what makes a JSONPath select a list."""
+
+
+def extract_json(path: str, data: Any) -> Any:
+    """A JSONPath's value as Step Functions gives it.
+
+    A definite path (names and indexes) is its one value; an indefinite one is the list of what
+    it matched. moto also wraps a definite path through an index (`$[1].json`) in a list.
+    """
+    from jsonpath_ng.ext.parser import parse
+    from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError
+
+    values = [match.value for match in parse(path).find(data)]
+    if INDEFINITE_JSON_PATH.search(path):
+        return values
+    if not values:
+        raise NoSuchJsonPathError(json_path=path, data=data)
+    return values[0]
+
+
+def _evaluate_json_paths_as_aws_does() -> None:
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    _replace_function(json_path.extract_json, extract_json)
+
+
+def _keep_task_results_json() -> None:
+    """A task's result enters the state data as JSON, as on AWS: boto3's datetimes as ISO text.
+
+    moto keeps the service's Python values, and `DescribeExecution` then cannot encode an output
+    that holds a Glue run's `StartedOn`.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (  # noqa: E501
+        StateTaskService,
+    )
+    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+
+    record_success = StateTaskService._after_eval_execution
+
+    def after_eval_execution(self: Any, env: Any, *args: Any, **kwargs: Any) -> None:
+        env.stack[-1] = json.loads(to_json_str(env.stack[-1]))
+        record_success(self, env, *args, **kwargs)
+
+    StateTaskService._after_eval_execution = after_eval_execution  # type: ignore[method-assign]
+
+
+def _wait_for_sync_tasks_without_a_callback() -> None:
+    """`.sync` for Glue, the one integration with no `.waitForTaskToken`.
+
+    moto's integration-pattern step ends by interrupting the task's callback endpoint, which only
+    a `.waitForTaskToken` service has: every `glue:startJobRun.sync` fails with States.Runtime.
+    Here such a service polls its sync resolver (GetJobRun until the run ends) and nothing more.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
+        ResourceCondition,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (  # noqa: E501
+        StateTaskServiceCallback,
+    )
+
+    with_callback = StateTaskServiceCallback._eval_integration_pattern
+
+    def eval_integration_pattern(
+        self: Any,
+        env: Any,
+        resource_runtime_part: Any,
+        normalised_parameters: Any,
+        state_credentials: Any,
+    ) -> None:
+        if ResourceCondition.WaitForTaskToken in self._supported_integration_patterns:
+            with_callback(
+                self, env, resource_runtime_part, normalised_parameters, state_credentials
+            )
+            return
+        build = (
+            self._build_sync_resolver
+            if self.resource.condition == ResourceCondition.Sync
+            else self._build_sync2_resolver
+        )
+        sync_resolver = build(env, resource_runtime_part, normalised_parameters, state_credentials)
+        outcome = self._eval_sync(
+            env=env,
+            sync_resolver=sync_resolver,
+            timeout_seconds=None,
+            callback_endpoint=None,
+            heartbeat_endpoint=None,
+        )
+        env.stack.append(outcome)
+
+    StateTaskServiceCallback._eval_integration_pattern = eval_integration_pattern  # type: ignore[method-assign]
+
+
+def _name_unnamed_executions() -> None:
+    """An execution started without a name is named by a UUID, as on AWS (moto says `None`)."""
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    start = StepFunctionsParserBackend.start_execution
+
+    def start_execution(
+        self: Any,
+        state_machine_arn: str,
+        name: str | None = None,
+        execution_input: Any = None,
+        trace_header: Any = None,
+    ) -> Any:
+        return start(
+            self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
+        )
+
+    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
 
 
 def _name_sdk_services_as_boto3_does() -> None:
