@@ -127,7 +127,7 @@ def build(context: StackContext) -> Template:
         access_log_prefix=f"{ACCESS_LOG_PREFIX}/scripts/",
     )
     for bucket, name in ((raw, names.raw_bucket), (processed, names.processed_bucket)):
-        bucket.DependsOn = [logs.title]
+        bucket.DependsOn = [logs.title, "LogsBucketPolicy"]
         template.add_resource(bucket)
         template.add_resource(
             BucketPolicy(
@@ -136,7 +136,7 @@ def build(context: StackContext) -> Template:
                 PolicyDocument=policy(*tls_only_statements(name)),
             )
         )
-    scripts.DependsOn = [logs.title]
+    scripts.DependsOn = [logs.title, "LogsBucketPolicy"]
     template.add_resource(scripts)
     template.add_resource(
         BucketPolicy(
@@ -261,7 +261,7 @@ def _log_delivery_statements(context: StackContext) -> list[dict[str, Any]]:
     bucket = context.names.logs_bucket
     same_account = {"StringEquals": {"aws:SourceAccount": Sub("${AWS::AccountId}")}}
     writers = (
-        ("logging", ACCESS_LOG_PREFIX),
+        ("logging.s3", ACCESS_LOG_PREFIX),  # S3 server access logs
         ("cloudtrail", f"{CLOUDTRAIL_PREFIX}/AWSLogs/${{AWS::AccountId}}"),
         ("config", f"{CONFIG_PREFIX}/AWSLogs/${{AWS::AccountId}}/Config"),
         ("redshift", REDSHIFT_AUDIT_PREFIX),
@@ -278,7 +278,7 @@ def _log_delivery_statements(context: StackContext) -> list[dict[str, Any]]:
     ]
     for service, prefix in writers:
         statement = allow(["s3:PutObject"], [bucket_objects_arn(bucket, f"{prefix}/")])
-        statement["Sid"] = f"{service.capitalize()}Writes"
+        statement["Sid"] = f"{service.split('.')[0].capitalize()}Writes"
         statement["Principal"] = service_principal(service)
         statement["Condition"] = same_account
         statements.append(statement)
