@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from moto.core.common_types import TYPE_RESPONSE
 from moto.redshiftdata.exceptions import ResourceNotFoundException, ValidationException
@@ -70,7 +71,8 @@ REDSHIFT_MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] 
         lambda m: f'relation "{m[1].lower()}" does not exist',
     ),
     (
-        re.compile(r'Referenced column "([^"]+)" not found'),
+        # DuckDB's two wordings: the second when the column's name is also a SELECT alias.
+        re.compile(r'(?:Referenced column|Column) "([^"]+)" (?:not found|referenced that exists)'),
         lambda m: f'column "{m[1].lower()}" does not exist',
     ),
     (
@@ -379,29 +381,17 @@ class RedshiftDataEmulation:
         self._lock = threading.Lock()
 
     def install(self) -> None:
-        """Answer the Data API operations of moto's response class from this emulation."""
-        emulation = self
+        """Answer the Data API requests that reach this emulator's port from this emulation.
 
-        def operation(
-            handler: Callable[[dict[str, Any]], dict[str, Any]],
-        ) -> Callable[[RedshiftDataAPIServiceResponse], TYPE_RESPONSE]:
-            def respond(response: RedshiftDataAPIServiceResponse) -> TYPE_RESPONSE:
-                return 200, {}, json.dumps(handler(json.loads(response.body or "{}")))
-
-            return respond
-
-        handlers = {
-            "execute_statement": emulation.execute_statement,
-            "batch_execute_statement": emulation.batch_execute_statement,
-            "describe_statement": emulation.describe_statement,
-            "get_statement_result": emulation.get_statement_result,
-            "list_statements": emulation.list_statements,
-            "cancel_statement": emulation.cancel_statement,
-        }
-        for name, handler in handlers.items():
-            setattr(RedshiftDataAPIServiceResponse, name, operation(handler))
+        moto's response class is shared by every server in the process, so it dispatches
+        on the port the request came to: two emulators in one process stay apart.
+        """
+        _EMULATIONS[_port(str(self.settings.endpoint_url))] = self
+        for operation in OPERATIONS:
+            setattr(RedshiftDataAPIServiceResponse, operation, _responder(operation))
 
     def stop(self) -> None:
+        _EMULATIONS.pop(_port(str(self.settings.endpoint_url)), None)
         with self._lock:
             sessions = list(self._sessions.values())
             self._sessions.clear()
@@ -537,3 +527,32 @@ class RedshiftDataEmulation:
         if not 0 <= index < len(statement.subs):
             raise ResourceNotFoundException()
         return statement, statement.subs[index]
+
+
+OPERATIONS = (
+    "execute_statement",
+    "batch_execute_statement",
+    "describe_statement",
+    "get_statement_result",
+    "list_statements",
+    "cancel_statement",
+)
+_EMULATIONS: dict[int, RedshiftDataEmulation] = {}
+
+
+def _port(endpoint_or_host: str) -> int:
+    return (
+        urlsplit(endpoint_or_host if "//" in endpoint_or_host else f"//{endpoint_or_host}").port
+        or 80
+    )
+
+
+def _responder(operation: str) -> Callable[[RedshiftDataAPIServiceResponse], TYPE_RESPONSE]:
+    def respond(response: RedshiftDataAPIServiceResponse) -> TYPE_RESPONSE:
+        emulation = _EMULATIONS.get(_port(str(response.headers.get("Host", ""))))
+        if emulation is None:
+            raise ValidationException("no ecomdw Redshift emulation serves this endpoint")
+        handler: Callable[[dict[str, Any]], dict[str, Any]] = getattr(emulation, operation)
+        return 200, {}, json.dumps(handler(json.loads(response.body or "{}")))
+
+    return respond
