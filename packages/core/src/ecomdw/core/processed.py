@@ -27,6 +27,7 @@ from ecomdw.core.model import (
     PRODUCTS,
     WAREHOUSE_TABLES,
     Column,
+    DistStyle,
     Entity,
     Layer,
     varchar,
@@ -61,7 +62,13 @@ STAGED_ENTITIES = tuple(
 
 def staging_table(table: Entity) -> Entity:
     """The warehouse's COPY target for `table`: same columns, no keys, spread evenly."""
-    return Entity(name=f"stg_{table.name}", layer=table.layer, key=(), columns=table.columns)
+    return Entity(
+        name=f"stg_{table.name}",
+        layer=table.layer,
+        key=(),
+        columns=table.columns,
+        dist_style=DistStyle.EVEN,
+    )
 
 
 STAGING_TABLES = tuple(staging_table(t) for t in WAREHOUSE_TABLES)

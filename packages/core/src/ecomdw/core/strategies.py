@@ -23,7 +23,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ecomdw.core.contract import Defect, Value, format_value
+from ecomdw.core.contract import RECORD_RULE_ORDER, Defect, Value, format_value
 from ecomdw.core.model import Column, DataType, Entity, FileFormat, Kind
 
 FIRST_DAY = dt.date(1970, 1, 1)
@@ -31,15 +31,7 @@ LAST_DAY = dt.date(2099, 12, 31)
 _INTEGER_BITS = {Kind.SMALLINT: 15, Kind.INTEGER: 31, Kind.BIGINT: 63}
 _CSV_SPECIALS = ',"\r\n '
 _ASCII_WORD = string.ascii_letters + string.digits
-RECORD_DEFECTS = (
-    Defect.UNPARSEABLE,
-    Defect.MISSING_KEY,
-    Defect.WRONG_TYPE,
-    Defect.MISSING_VALUE,
-    Defect.UNKNOWN_VALUE,
-    Defect.INVALID_FORMAT,
-    Defect.OUT_OF_RANGE,
-)
+RECORD_DEFECTS = (Defect.UNPARSEABLE, *RECORD_RULE_ORDER)
 
 
 # ---------------------------------------------------------------- typed values
