@@ -1,7 +1,7 @@
 -- Market-basket pair rules: support, confidence and lift for every ordered pair of products
 -- bought in the same order. Products by business key, so SCD2 versions of one product count
 -- once. Counts are cast before dividing: Redshift divides BIGINT by BIGINT as integers.
-CREATE VIEW analytics_market_basket_pairs AS
+CREATE OR REPLACE VIEW analytics_market_basket_pairs AS
 WITH order_products AS (
     SELECT DISTINCT line.order_id, product.product_id
     FROM fact_order_line AS line
