@@ -117,8 +117,7 @@ def merge_sql(table: Entity) -> str:
 def copy_sql(table: Entity, folder: str, iam_role: str = DEFAULT_IAM_ROLE) -> str:
     role = iam_role if iam_role == DEFAULT_IAM_ROLE else f"'{iam_role}'"
     return (
-        f"COPY {staging_name(table)} FROM '{folder.rstrip('/')}/' "
-        f"IAM_ROLE {role} FORMAT AS PARQUET"
+        f"COPY {staging_name(table)} FROM '{folder.rstrip('/')}/' IAM_ROLE {role} FORMAT AS PARQUET"
     )
 
 
