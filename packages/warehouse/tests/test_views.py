@@ -6,23 +6,20 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-import pyarrow as pa
 import pytest
 
-from ecomdw.core.arrow_schema import arrow_schema
 from ecomdw.core.model import (
     DIM_CUSTOMER,
     DIM_PRODUCT,
     FACT_ORDER,
     FACT_ORDER_LINE,
     FACT_PAYMENT,
-    Entity,
 )
 from ecomdw.warehouse.executors import DuckDBExecutor
 from ecomdw.warehouse.load import create_warehouse
 from ecomdw.warehouse.views import create_views
 
-from .warehouse_rows import Row, Stamp, customer, order, order_lines, payment, product
+from .warehouse_rows import Stamp, customer, insert, order, order_lines, payment, product
 
 pytestmark = [pytest.mark.unit, pytest.mark.duckdb]
 
@@ -30,14 +27,6 @@ AT = Stamp(dt.date(2026, 2, 11), "run-1")
 SINCE = dt.datetime(2024, 1, 1)
 MOVED = dt.datetime(2026, 2, 1)
 REPRICED = dt.datetime(2026, 2, 1)
-
-
-def insert(executor: DuckDBExecutor, table: Entity, rows: list[Row]) -> None:
-    """Fixture rows straight into a table (the load path has its own tests)."""
-    staged = pa.Table.from_pylist(rows, schema=arrow_schema(table))
-    executor.connection.register("fixture_rows", staged)
-    executor.connection.execute(f"INSERT INTO {table.name} SELECT * FROM fixture_rows")
-    executor.connection.unregister("fixture_rows")
 
 
 def query(executor: DuckDBExecutor, sql: str) -> list[tuple[Any, ...]]:

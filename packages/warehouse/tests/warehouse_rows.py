@@ -24,6 +24,7 @@ from ecomdw.core.model import (
     Entity,
 )
 from ecomdw.core.processed import batch_folder, warehouse_prefix
+from ecomdw.warehouse.executors import DuckDBExecutor
 
 Row = dict[str, Any]
 OPEN_END = dt.datetime(9999, 12, 31)
@@ -47,6 +48,13 @@ def write_batch(root: Path, table: Entity, batch_date: dt.date, rows: list[Row])
     path = folder / "part-00000.parquet"
     pq.write_table(pa.Table.from_pylist(rows, schema=arrow_schema(table)), path)
     return path
+
+
+def insert(executor: DuckDBExecutor, table: Entity, rows: list[Row]) -> None:
+    """Fixture rows straight into a table, for tests of what reads it (loading is tested apart)."""
+    executor.connection.register("fixture_rows", pa.Table.from_pylist(rows, arrow_schema(table)))
+    executor.connection.execute(f"INSERT INTO {table.name} SELECT * FROM fixture_rows")
+    executor.connection.unregister("fixture_rows")
 
 
 def date_row(day: dt.date) -> Row:

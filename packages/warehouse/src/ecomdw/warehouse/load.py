@@ -25,9 +25,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol
 
 from pyarrow import fs
 
@@ -37,18 +35,10 @@ from ecomdw.core.redshift_ddl import create_table, in_dependency_order
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import is_s3
 
-from .executors import QueryResult
+from .executors import Executor
 
 RUN_STAMP_COLUMNS = frozenset({"run_id", "loaded_at"})
 DEFAULT_IAM_ROLE = "default"
-
-
-class Executor(Protocol):
-    """What loading needs from an engine: run Redshift SQL, all or nothing when asked."""
-
-    def run(self, sql: str) -> QueryResult | None: ...
-
-    def transaction(self) -> AbstractContextManager[object]: ...
 
 
 def staging_name(table: Entity) -> str:
@@ -56,15 +46,10 @@ def staging_name(table: Entity) -> str:
 
 
 def staging_ddl(table: Entity) -> str:
-    """`stg_<table>` distributed like its target, so the MERGE join stays on each slice.
-
-    The key is declared (informational on Redshift) because the DDL projection needs one.
+    """`stg_<table>` as core defines it, declaring the target's key (informational on Redshift):
+    the DDL projection writes `PRIMARY KEY ()` for a table without one, which Redshift rejects.
     """
-    staging = dataclasses.replace(staging_table(table), key=table.key)
-    staging = dataclasses.replace(
-        staging, dist_style=table.dist_style, dist_key=table.dist_key, sort_key=table.key
-    )
-    return create_table(staging)
+    return create_table(dataclasses.replace(staging_table(table), key=table.key))
 
 
 def create_warehouse_sql(tables: Iterable[Entity] = WAREHOUSE_TABLES) -> list[str]:

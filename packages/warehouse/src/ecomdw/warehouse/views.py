@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from .load import Executor
+from .executors import Executor
 
 # customer_360 reads the RFM segments, so the analytics come first.
 VIEW_FILES = (

@@ -1,0 +1,71 @@
+"""Predictive CLV fitted through the executor on a warehouse holding the CDNOW sample."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from ecomdw.core.model import DIM_CUSTOMER, FACT_ORDER
+from ecomdw.warehouse.executors import DuckDBExecutor
+from ecomdw.warehouse.load import create_warehouse
+from ecomdw.warehouse.predictive_clv import fit_predictive_clv
+
+from .test_clv import CALIBRATION_END, PUBLISHED_BGNBD, PUBLISHED_GAMMA_GAMMA, cdnow_sample
+from .warehouse_rows import Stamp, customer, insert, order
+
+pytestmark = [pytest.mark.unit, pytest.mark.duckdb]
+
+AT = Stamp(dt.date(1998, 7, 1), "run-1")
+
+
+@pytest.fixture(scope="module")
+def cdnow_warehouse() -> DuckDBExecutor:
+    """Each CDNOW customer moved once (two SCD2 versions), with a cancelled order to ignore."""
+    log = cdnow_sample()
+    executor = DuckDBExecutor()
+    create_warehouse(executor)
+    since, moved = dt.datetime(1996, 1, 1), dt.datetime(1997, 6, 1)
+    customers = sorted(set(log["customer"]))
+    insert(
+        executor,
+        DIM_CUSTOMER,
+        [customer(c, f"C{c}", "Rome", since, AT, valid_to=moved) for c in customers]
+        + [customer(100_000 + c, f"C{c}", "Milan", moved, AT) for c in customers],
+    )
+    orders = [
+        order(f"O{n}", c + (100_000 if placed >= moved else 0), placed, "delivered", AT,
+              lines=[(1, 1, f"{amount:.2f}")])
+        for n, (c, placed, amount) in enumerate(
+            zip(log["customer"], log["date"].map(lambda d: dt.datetime.strptime(d, "%Y%m%d")),
+                log["amount"], strict=True)
+        )
+    ]  # fmt: skip
+    orders.append(order("X", 1, dt.datetime(1997, 3, 3), "cancelled", AT, lines=[(1, 1, "999")]))
+    insert(executor, FACT_ORDER, orders)
+    return executor
+
+
+def test_fit_on_the_warehouse_gives_the_published_estimates(
+    cdnow_warehouse: DuckDBExecutor,
+) -> None:
+    fitted = fit_predictive_clv(cdnow_warehouse, calibration_end=CALIBRATION_END)
+    assert len(fitted.summary.customer_ids) == 2357
+    for name, published in PUBLISHED_BGNBD.items():
+        assert getattr(fitted.purchases, name) == pytest.approx(published, rel=0.01), name
+    for name, published in PUBLISHED_GAMMA_GAMMA.items():
+        assert getattr(fitted.spend, name) == pytest.approx(published, rel=0.01), name
+    values = fitted.per_customer(52)
+    assert list(values.columns) == [
+        "customer_id", "probability_alive", "expected_purchases", "expected_spend_usd", "clv_usd"
+    ]  # fmt: skip
+    assert np.all((values["probability_alive"] > 0) & (values["probability_alive"] <= 1))
+    assert values["clv_usd"].sum() > 0
+
+
+def test_an_empty_warehouse_has_nothing_to_fit() -> None:
+    executor = DuckDBExecutor()
+    create_warehouse(executor)
+    with pytest.raises(ValueError, match="no kept orders"):
+        fit_predictive_clv(executor)
