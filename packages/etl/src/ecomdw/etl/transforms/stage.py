@@ -46,7 +46,7 @@ SOURCE_LINE = "source_line"
 which order_items already has (the order line), so staged files use this name instead."""
 LINEAGE = ("batch_date", "source_file", SOURCE_LINE)
 LOADED_BATCH = "loaded_batch"
-KNOWN_BEFORE_RUN = dt.date(1, 1, 1)
+KNOWN_BEFORE_RUN = "0001-01-01"
 """Load batch given to parents staged by an earlier run: before any batch of this one."""
 
 
@@ -164,7 +164,9 @@ def stage(
         keys = loaded.select(*entity.key, LOADED_BATCH)
         if before is not None:
             keys = keys.unionByName(
-                before.select(*entity.key).withColumn(LOADED_BATCH, fn.lit(KNOWN_BEFORE_RUN))
+                before.select(*entity.key).withColumn(
+                    LOADED_BATCH, fn.lit(KNOWN_BEFORE_RUN).cast("date")
+                )
             )
         loaded_at[entity.name] = (
             keys.groupBy(*entity.key).agg(fn.min(LOADED_BATCH).alias(LOADED_BATCH)).cache()
@@ -321,3 +323,9 @@ def batch_lineage(counts: DataFrame, run_id: str, loaded_at: dt.datetime) -> Dat
         fn.lit(run_id).alias("run_id"),
         fn.lit(loaded_at.replace(tzinfo=dt.UTC)).cast("timestamp").alias("loaded_at"),
     )
+
+
+def staged_schema(entity: Entity) -> StructType:
+    """The typed schema of a staged entity's files (`staged_columns`)."""
+    lineage = [f for f in parsed_schema(entity).fields if f.name in LINEAGE]
+    return StructType([*struct_type(entity).fields, *lineage])

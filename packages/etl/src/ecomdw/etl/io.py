@@ -1,0 +1,118 @@
+"""The jobs' edges: listing batches, reading raw files and processed batches, writing batches.
+
+Roots are local folders, `file://` or `s3://` URIs; every listing goes through Hadoop's
+FileSystem so that all three behave alike, in local Spark and in Glue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as fn
+from pyspark.sql.types import BinaryType, StringType, StructField, StructType
+
+from ecomdw.core.contract import BATCH_PARTITION, extension
+from ecomdw.core.model import Entity
+from ecomdw.core.processed import BATCH_FOLDER
+
+JOB_MARKERS = "_jobs"
+"""`<processed>/_jobs/<job>/batch=YYYY-MM-DD/`: written last, the batches a job has finished."""
+RAW_FILES_SCHEMA = StructType(
+    [StructField("path", StringType(), False), StructField("content", BinaryType(), True)]
+)
+
+
+def join_uri(root: str, *parts: str) -> str:
+    return "/".join([root.rstrip("/"), *parts])
+
+
+def _file_system(spark: SparkSession, uri: str) -> tuple[Any, Any]:
+    jvm: Any = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
+def batch_dates_under(spark: SparkSession, uri: str, partition: str = BATCH_FOLDER) -> set[dt.date]:
+    """The dates of the `<partition>=YYYY-MM-DD` folders directly under `uri` (none if absent)."""
+    fs, path = _file_system(spark, uri)
+    if not fs.exists(path):
+        return set()
+    pattern = re.compile(rf"{partition}=(\d{{4}}-\d{{2}}-\d{{2}})")
+    found = set()
+    for status in fs.listStatus(path):
+        match = pattern.fullmatch(status.getPath().getName())
+        if status.isDirectory() and match:
+            found.add(dt.date.fromisoformat(match.group(1)))
+    return found
+
+
+def read_raw_files(
+    spark: SparkSession, raw_uri: str, entity: Entity, batches: Iterable[dt.date]
+) -> DataFrame:
+    """Whole raw files (`path`, `content`) of `entity` in `batches`; names starting with `_` or
+    `.` are skipped (Spark's rule, and the contract reader's)."""
+    folder = join_uri(raw_uri, entity.name)
+    wanted = batch_dates_under(spark, folder, BATCH_PARTITION) & set(batches)
+    paths = [join_uri(folder, f"{BATCH_PARTITION}={d.isoformat()}") for d in sorted(wanted)]
+    if not paths:
+        return spark.createDataFrame([], RAW_FILES_SCHEMA)
+    return (
+        spark.read.format("binaryFile")
+        .option("pathGlobFilter", f"*.{extension(entity)}")
+        .load(paths)
+        .select("path", "content")
+    )
+
+
+def read_batches(
+    spark: SparkSession,
+    uri: str,
+    schema: StructType,
+    *,
+    only: Iterable[dt.date] | None = None,
+    exclude: Iterable[dt.date] = (),
+) -> DataFrame:
+    """The parquet batch folders under `uri` (`only` those, or all but `exclude`), as `schema`."""
+    wanted = batch_dates_under(spark, uri) - set(exclude)
+    if only is not None:
+        wanted &= set(only)
+    if not wanted:
+        return spark.createDataFrame([], schema)
+    paths = [join_uri(uri, f"{BATCH_FOLDER}={d.isoformat()}") for d in sorted(wanted)]
+    return spark.read.schema(schema).parquet(*paths).select(*schema.fieldNames())
+
+
+def write_batches(frame: DataFrame, uri: str, columns: Iterable[str]) -> None:
+    """Write `columns` of `frame` to one folder per `batch_date`, replacing only those folders."""
+    (
+        frame.withColumn(BATCH_FOLDER, fn.date_format("batch_date", "yyyy-MM-dd"))
+        .select(*columns, BATCH_FOLDER)
+        .write.mode("overwrite")
+        .option("partitionOverwriteMode", "dynamic")
+        .partitionBy(BATCH_FOLDER)
+        .parquet(uri)
+    )
+
+
+def finished_batches(spark: SparkSession, processed_uri: str, job: str) -> set[dt.date]:
+    return batch_dates_under(spark, join_uri(processed_uri, JOB_MARKERS, job))
+
+
+def mark_finished(
+    spark: SparkSession, processed_uri: str, job: str, batches: Iterable[dt.date], run_id: str
+) -> None:
+    """Record that `job` finished `batches` (after all its output is written)."""
+    rows = [(d, run_id) for d in sorted(batches)]
+    frame = spark.createDataFrame(rows, "batch_date date, run_id string")
+    (
+        frame.withColumn(BATCH_FOLDER, fn.date_format("batch_date", "yyyy-MM-dd"))
+        .coalesce(1)
+        .write.mode("overwrite")
+        .option("partitionOverwriteMode", "dynamic")
+        .partitionBy(BATCH_FOLDER)
+        .json(join_uri(processed_uri, JOB_MARKERS, job))
+    )

@@ -1,0 +1,76 @@
+"""Glue job `dimensions`: staged batches -> dim_date and the SCD2 changes of dim_customer and
+dim_product. `--processed_uri --batch_dates (YYYY-MM-DD,... | pending) --run_id`."""
+
+from __future__ import annotations
+
+import sys
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as fn
+
+from ecomdw.core.model import (
+    CUSTOMERS,
+    DIM_CUSTOMER,
+    DIM_DATE,
+    DIM_PRODUCT,
+    EXCHANGE_RATES,
+    ORDERS,
+    PAYMENTS,
+    PRODUCTS,
+    Entity,
+)
+from ecomdw.core.processed import STAGED, WAREHOUSE
+from ecomdw.core.spark_schema import struct_type
+from ecomdw.etl.io import finished_batches, join_uri, mark_finished, read_batches, write_batches
+from ecomdw.etl.jobs.runtime import JobOptions, batch_dates, job_session, resolve_options
+from ecomdw.etl.transforms.dimensions import dim_date, scd2_changes
+from ecomdw.etl.transforms.stage import staged_schema
+
+JOB = "dimensions"
+UPSTREAM = "stage"
+SCD2 = ((CUSTOMERS, DIM_CUSTOMER), (PRODUCTS, DIM_PRODUCT))
+DATES_SEEN = ((ORDERS, "order_ts"), (PAYMENTS, "created_at"), (EXCHANGE_RATES, "rate_date"))
+
+
+def run(spark: SparkSession, options: JobOptions) -> None:
+    processed = options.processed_uri
+    batches = batch_dates(options, spark, lambda: finished_batches(spark, processed, UPSTREAM), JOB)
+    if not batches:
+        print(f"{JOB}: no batch to process")
+        return
+
+    def staged(entity: Entity) -> DataFrame:
+        uri = join_uri(processed, STAGED, entity.name)
+        return read_batches(spark, uri, staged_schema(entity), only=batches)
+
+    def written_before(table: Entity) -> DataFrame:
+        uri = join_uri(processed, WAREHOUSE, table.name)
+        return read_batches(spark, uri, struct_type(table), exclude=batches)
+
+    for raw, dimension in SCD2:
+        changes = scd2_changes(staged(raw), written_before(dimension), dimension, options.run_id)
+        write_batches(
+            changes, join_uri(processed, WAREHOUSE, dimension.name), dimension.column_names
+        )
+        print(f"{JOB}: {dimension.name}: {changes.count()} change rows")
+    batch_days = spark.createDataFrame([(d, d) for d in batches], "full_date date, batch_date date")
+    seen = [
+        staged(entity).select(fn.to_date(column).alias("full_date"), "batch_date")
+        for entity, column in DATES_SEEN
+    ]
+    for frame in seen:
+        batch_days = batch_days.unionByName(frame)
+    dates = dim_date(batch_days, written_before(DIM_DATE))
+    write_batches(dates, join_uri(processed, WAREHOUSE, DIM_DATE.name), DIM_DATE.column_names)
+    mark_finished(spark, processed, JOB, batches, options.run_id)
+    print(f"{JOB}: batches {len(batches)}")
+
+
+def main(argv: list[str]) -> None:
+    options = resolve_options(argv)
+    with job_session(options, argv) as spark:
+        run(spark, options)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,122 @@
+"""Glue job `facts`: staged batches and dimensions -> fact_exchange_rate, fact_order_line,
+fact_order and fact_payment in USD. `--processed_uri --batch_dates (... | pending) --run_id`.
+
+Reads every staged batch up to the run's last one: an order touched now may have lines or an
+earlier version from any batch before.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from pyspark.sql import DataFrame, SparkSession
+
+from ecomdw.core.model import (
+    DIM_CUSTOMER,
+    DIM_PRODUCT,
+    EXCHANGE_RATES,
+    FACT_EXCHANGE_RATE,
+    FACT_ORDER,
+    FACT_ORDER_LINE,
+    FACT_PAYMENT,
+    ORDER_ITEMS,
+    ORDERS,
+    PAYMENTS,
+    Entity,
+)
+from ecomdw.core.processed import STAGED, WAREHOUSE
+from ecomdw.core.spark_schema import struct_type
+from ecomdw.etl.io import (
+    batch_dates_under,
+    finished_batches,
+    join_uri,
+    mark_finished,
+    read_batches,
+    write_batches,
+)
+from ecomdw.etl.jobs.runtime import JobOptions, batch_dates, job_session, resolve_options
+from ecomdw.etl.transforms.facts import (
+    dimension_state,
+    fact_exchange_rate,
+    missing_rates,
+    order_facts,
+    order_lines,
+    payment_facts,
+    touched_orders,
+)
+from ecomdw.etl.transforms.stage import staged_schema
+
+JOB = "facts"
+UPSTREAM = "dimensions"
+
+
+class MissingRateError(RuntimeError):
+    """An amount in a currency with no rate on or before its day: it cannot be put in USD."""
+
+
+def run(spark: SparkSession, options: JobOptions) -> None:
+    processed = options.processed_uri
+    batches = batch_dates(options, spark, lambda: finished_batches(spark, processed, UPSTREAM), JOB)
+    if not batches:
+        print(f"{JOB}: no batch to process")
+        return
+    last = max(batches)
+
+    def staged(entity: Entity) -> DataFrame:
+        uri = join_uri(processed, STAGED, entity.name)
+        up_to_last = {d for d in batch_dates_under(spark, uri) if d <= last}
+        return read_batches(spark, uri, staged_schema(entity), only=up_to_last).cache()
+
+    def dimension(table: Entity) -> DataFrame:
+        rows = read_batches(spark, join_uri(processed, WAREHOUSE, table.name), struct_type(table))
+        return dimension_state(rows, table.key[0]).cache()
+
+    names = [d.isoformat() for d in batches]
+    rates = staged(EXCHANGE_RATES)
+    orders, items, payments = staged(ORDERS), staged(ORDER_ITEMS), staged(PAYMENTS)
+    customers, products = dimension(DIM_CUSTOMER), dimension(DIM_PRODUCT)
+    touched = touched_orders(orders, items, names).cache()
+    lines = order_lines(
+        touched,
+        items,
+        rates=rates,
+        dim_customer=customers,
+        dim_product=products,
+        run_id=options.run_id,
+    ).cache()
+    facts = {
+        FACT_EXCHANGE_RATE.name: fact_exchange_rate(
+            rates.where(rates.batch_date.cast("string").isin(names)), options.run_id
+        ),
+        FACT_ORDER_LINE.name: lines,
+        FACT_ORDER.name: order_facts(touched, lines, rates, customers, options.run_id).cache(),
+        FACT_PAYMENT.name: payment_facts(
+            payments,
+            orders,
+            rates=rates,
+            dim_customer=customers,
+            batches=names,
+            run_id=options.run_id,
+        ).cache(),
+    }
+    unconverted = {
+        table.name: missing_rates(facts[table.name], day)
+        for table, day in ((FACT_ORDER, "order_ts"), (FACT_PAYMENT, "created_at"))
+    }
+    if any(unconverted.values()):
+        raise MissingRateError(f"no USD rate on or before: {unconverted}")
+    for table in (FACT_EXCHANGE_RATE, FACT_ORDER_LINE, FACT_ORDER, FACT_PAYMENT):
+        frame = facts[table.name]
+        write_batches(frame, join_uri(processed, WAREHOUSE, table.name), table.column_names)
+        print(f"{JOB}: {table.name}: {frame.count()} rows")
+    mark_finished(spark, processed, JOB, batches, options.run_id)
+
+
+def main(argv: list[str]) -> None:
+    options = resolve_options(argv)
+    with job_session(options, argv) as spark:
+        run(spark, options)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,106 @@
+"""What every job script shares: its arguments, its Spark (and Glue's Job when in Glue), and
+which batch dates it is to process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.sql import SparkSession
+
+from ecomdw.core.contract import BATCH_PARTITION
+from ecomdw.core.model import RAW_ENTITIES
+from ecomdw.etl.io import batch_dates_under, finished_batches, join_uri
+
+PENDING = "pending"
+GLUE_CONTEXT_CLASS = "com.amazonaws.services.glue.GlueContext"
+JOB_ARGUMENTS = ["JOB_NAME", "processed_uri", "batch_dates", "run_id"]
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    job_name: str
+    processed_uri: str
+    batch_dates: str  # comma-separated YYYY-MM-DD, or `pending`
+    run_id: str
+    raw_uri: str = ""
+
+
+def resolve_options(argv: list[str], *, needs_raw: bool = False) -> JobOptions:
+    """The job's `--key value` arguments, read the way Glue reads them."""
+    from awsglue.utils import getResolvedOptions
+
+    names = [*JOB_ARGUMENTS, *(["raw_uri"] if needs_raw else [])]
+    resolved = getResolvedOptions(argv, names)
+    return JobOptions(
+        job_name=resolved["JOB_NAME"],
+        processed_uri=resolved["processed_uri"],
+        batch_dates=resolved["batch_dates"],
+        run_id=resolved["run_id"],
+        raw_uri=resolved.get("raw_uri", ""),
+    )
+
+
+def _spark() -> SparkSession:
+    """The script's Spark: the one Glue or spark-submit started, else a local one."""
+    launched = "PYSPARK_GATEWAY_PORT" in os.environ or "PYSPARK_SUBMIT_ARGS" in os.environ
+    if launched:
+        session = SparkSession.builder.getOrCreate()
+    else:
+        from ecomdw.etl.spark import local_spark
+
+        session = local_spark(
+            "ecomdw-job", master=os.environ.get("ECOMDW_SPARK_MASTER", "local[*]")
+        )
+    session.conf.set("spark.sql.session.timeZone", "UTC")
+    return session
+
+
+def in_glue(spark: SparkSession) -> bool:
+    """True when Glue's JVM classes are on the driver: only then may GlueContext be used."""
+    jvm: Any = spark.sparkContext._jvm
+    try:
+        loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
+        jvm.java.lang.Class.forName(GLUE_CONTEXT_CLASS, False, loader)
+    except Exception:  # py4j's Py4JJavaError wrapping ClassNotFoundException
+        return False
+    return True
+
+
+@contextmanager
+def job_session(options: JobOptions, argv: list[str]) -> Iterator[SparkSession]:
+    """Spark for the job's body; in Glue also `Job.init` before and `Job.commit` after it."""
+    spark = _spark()
+    if not in_glue(spark):
+        yield spark
+        return
+    from awsglue.context import GlueContext
+    from awsglue.job import Job
+
+    glue = GlueContext(spark.sparkContext)
+    job = Job(glue)
+    job.init(options.job_name, {"JOB_NAME": options.job_name})
+    yield glue.spark_session
+    job.commit()
+
+
+def batch_dates(
+    options: JobOptions, spark: SparkSession, upstream: Callable[[], set[dt.date]], job: str
+) -> list[dt.date]:
+    """The dates named by `--batch_dates`; `pending`: upstream's batches this job has not
+    finished yet."""
+    if options.batch_dates.strip() != PENDING:
+        return sorted({dt.date.fromisoformat(d.strip()) for d in options.batch_dates.split(",")})
+    return sorted(upstream() - finished_batches(spark, options.processed_uri, job))
+
+
+def raw_batches(spark: SparkSession, raw_uri: str) -> set[dt.date]:
+    """Every batch date with a folder of any raw entity."""
+    found: set[dt.date] = set()
+    for entity in RAW_ENTITIES:
+        found |= batch_dates_under(spark, join_uri(raw_uri, entity.name), BATCH_PARTITION)
+    return found

@@ -1,0 +1,309 @@
+"""Facts: exchange rates, order lines, orders and payments, with amounts in USD.
+
+The rate of an amount is the one of its currency on its date in UTC (order date for orders and
+their lines, payment date for payments). When that day has no rate, the latest earlier rate of
+the currency is used (rates are published on business days; carrying the last one forward is
+what a finance team does); with no rate on or before that day `usd_per_unit` stays NULL and the
+facts job fails, naming the currency and day, rather than load an amount it cannot convert.
+
+Surrogate keys come from the dimension version valid at `order_ts` (`valid_from <= order_ts <
+valid_to`); an order older than every version of its customer or product takes the earliest
+version. Product cost is that version's `unit_cost`, so a re-priced product does not rewrite
+past margins.
+
+A batch re-emits every order it touched (a new status, or lines that arrived late), as of that
+batch: the order's latest version staged up to it, with all its lines staged up to it.
+Amounts per order: `items_amount_usd` = the lines' net amounts, `discount_amount_usd` = the
+order-level discount, `total_amount_usd` = items - discount + shipping.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column as SparkColumn
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as fn
+from pyspark.sql.types import DecimalType
+
+from ecomdw.core.model import (
+    FACT_EXCHANGE_RATE,
+    FACT_ORDER,
+    FACT_ORDER_LINE,
+    FACT_PAYMENT,
+    MONEY,
+)
+
+MONEY_TYPE = DecimalType(MONEY.precision or 18, MONEY.scale or 2)
+BATCH = "_batch"
+"""The run batch a fact row belongs to (its folder and `batch_date`)."""
+
+
+def date_key(day: SparkColumn) -> SparkColumn:
+    """yyyymmdd of a date or of a timestamp's UTC day."""
+    return fn.date_format(day, "yyyyMMdd").cast("int")
+
+
+def usd(amount: SparkColumn, rate: str = "usd_per_unit") -> SparkColumn:
+    """An amount converted with `rate`, rounded half up to cents."""
+    return fn.round(amount * fn.col(rate), 2).cast(MONEY_TYPE)
+
+
+def fact_exchange_rate(rates: DataFrame, run_id: str) -> DataFrame:
+    return rates.withColumn("run_id", fn.lit(run_id)).select(*FACT_EXCHANGE_RATE.column_names)
+
+
+def with_rate(
+    frame: DataFrame, rates: DataFrame, row_key: list[str], day: SparkColumn
+) -> DataFrame:
+    """`frame` plus `usd_per_unit`: its currency's rate on `day`, else the latest earlier one."""
+    dated = frame.withColumn("_rate_day", day)
+    candidates = rates.select(
+        fn.col("currency").alias("_rate_currency"), "rate_date", "usd_per_unit"
+    )
+    joined = dated.join(
+        candidates,
+        (fn.col("currency") == fn.col("_rate_currency"))
+        & (fn.col("rate_date") <= fn.col("_rate_day")),
+        "left",
+    )
+    latest = Window.partitionBy(*row_key).orderBy(fn.col("rate_date").desc_nulls_last())
+    return (
+        joined.withColumn("_rank", fn.row_number().over(latest))
+        .where("_rank = 1")
+        .drop("_rank", "_rate_currency", "rate_date", "_rate_day")
+    )
+
+
+def version_at(
+    frame: DataFrame,
+    dimension: DataFrame,
+    *,
+    natural_key: str,
+    at: str,
+    row_key: list[str],
+    wanted: list[str],
+) -> DataFrame:
+    """`frame` plus the `wanted` columns of the dimension version valid at `at` (else the
+    earliest version) of the row's `natural_key`."""
+    versions = dimension.select(
+        fn.col(natural_key).alias("_natural_key"), "valid_from", "valid_to", *wanted
+    )
+    joined = frame.join(versions, fn.col(natural_key) == fn.col("_natural_key"), "left")
+    covers = (fn.col("valid_from") <= fn.col(at)) & (fn.col(at) < fn.col("valid_to"))
+    best = Window.partitionBy(*row_key).orderBy(covers.desc(), fn.col("valid_from").asc())
+    return (
+        joined.withColumn("_rank", fn.row_number().over(best))
+        .where("_rank = 1")
+        .drop("_rank", "_natural_key", "valid_from", "valid_to")
+    )
+
+
+def dimension_state(rows: DataFrame, surrogate_key: str) -> DataFrame:
+    """Every version of a dimension as its latest written row (batch folders re-emit them)."""
+    latest = Window.partitionBy(surrogate_key).orderBy(fn.col("batch_date").desc())
+    return rows.withColumn("_rank", fn.row_number().over(latest)).where("_rank = 1").drop("_rank")
+
+
+def touched_orders(orders: DataFrame, items: DataFrame, batches: list[str]) -> DataFrame:
+    """(order_id, `_batch`): the orders each run batch re-emits, as the latest version staged
+    up to that batch. `orders`, `items`: every staged record up to the run's last batch."""
+    in_run = fn.col("batch_date").cast("string").isin(batches)
+    touched = (
+        orders.where(in_run)
+        .select("order_id", fn.col("batch_date").alias(BATCH))
+        .unionByName(items.where(in_run).select("order_id", fn.col("batch_date").alias(BATCH)))
+        .distinct()
+    )
+    latest = Window.partitionBy("order_id", BATCH).orderBy(
+        fn.col("updated_at").desc(),
+        fn.col("batch_date").desc(),
+        fn.col("source_file").desc(),
+        fn.col("source_line").desc(),
+    )
+    return (
+        touched.join(orders, "order_id")
+        .where(fn.col("batch_date") <= fn.col(BATCH))
+        .withColumn("_rank", fn.row_number().over(latest))
+        .where("_rank = 1")
+        .drop("_rank", "batch_date", "source_file", "source_line")
+    )
+
+
+def order_lines(
+    orders: DataFrame,
+    items: DataFrame,
+    *,
+    rates: DataFrame,
+    dim_customer: DataFrame,
+    dim_product: DataFrame,
+    run_id: str,
+) -> DataFrame:
+    """fact_order_line rows (plus `_batch`) of the `touched_orders` output `orders`."""
+    latest_line = Window.partitionBy("order_id", "line_number", BATCH).orderBy(
+        fn.col("batch_date").desc(), fn.col("source_file").desc(), fn.col("source_line").desc()
+    )
+    order_columns = orders.select(
+        "order_id", BATCH, "customer_id", "order_ts", "status", "currency"
+    )
+    lines = (
+        order_columns.join(
+            items.select(
+                "order_id",
+                "line_number",
+                "product_id",
+                "quantity",
+                "unit_price",
+                "discount_amount",
+                "batch_date",
+                "source_file",
+                "source_line",
+            ),
+            "order_id",
+        )
+        .where(fn.col("batch_date") <= fn.col(BATCH))
+        .withColumn("_rank", fn.row_number().over(latest_line))
+        .where("_rank = 1")
+        .drop("_rank", "batch_date", "source_file", "source_line")
+    )
+    row_key = ["order_id", "line_number", BATCH]
+    lines = with_rate(lines, rates, row_key, fn.to_date("order_ts"))
+    lines = version_at(
+        lines,
+        dim_customer,
+        natural_key="customer_id",
+        at="order_ts",
+        row_key=row_key,
+        wanted=["customer_sk"],
+    )
+    lines = version_at(
+        lines,
+        dim_product,
+        natural_key="product_id",
+        at="order_ts",
+        row_key=row_key,
+        wanted=["product_sk", "unit_cost"],
+    )
+    gross = usd(fn.col("quantity") * fn.col("unit_price"))
+    discount = usd(fn.col("discount_amount"))
+    return lines.select(
+        "*",
+        date_key(fn.col("order_ts")).alias("order_date_key"),
+        gross.alias("gross_amount_usd"),
+        discount.alias("discount_amount_usd"),
+        (gross - discount).cast(MONEY_TYPE).alias("net_amount_usd"),
+        fn.round(fn.col("quantity") * fn.col("unit_cost"), 2)
+        .cast(MONEY_TYPE)
+        .alias("cost_amount_usd"),
+        fn.col(BATCH).alias("batch_date"),
+        fn.lit(run_id).alias("run_id"),
+    ).select(*FACT_ORDER_LINE.column_names, BATCH)
+
+
+def order_facts(
+    orders: DataFrame,
+    lines: DataFrame,
+    rates: DataFrame,
+    dim_customer: DataFrame,
+    run_id: str,
+) -> DataFrame:
+    """fact_order rows (plus `_batch`) of the `touched_orders` output and its `order_lines`."""
+    totals = lines.groupBy("order_id", BATCH).agg(
+        fn.count(fn.lit(1)).cast("int").alias("line_count"),
+        fn.sum("quantity").cast("int").alias("item_quantity"),
+        fn.sum("net_amount_usd").cast(MONEY_TYPE).alias("items_amount_usd"),
+    )
+    row_key = ["order_id", BATCH]
+    facts = with_rate(orders, rates, row_key, fn.to_date("order_ts"))
+    facts = version_at(
+        facts,
+        dim_customer,
+        natural_key="customer_id",
+        at="order_ts",
+        row_key=row_key,
+        wanted=["customer_sk"],
+    )
+    zero_money = fn.lit(0).cast(MONEY_TYPE)
+    items = fn.coalesce(fn.col("items_amount_usd"), zero_money)
+    discount = usd(fn.col("discount_amount"))
+    shipping = usd(fn.col("shipping_amount"))
+    return (
+        facts.join(totals, row_key, "left")
+        .select(
+            "*",
+            date_key(fn.col("order_ts")).alias("order_date_key"),
+            discount.alias("discount_amount_usd"),
+            shipping.alias("shipping_amount_usd"),
+            (items - discount + shipping).cast(MONEY_TYPE).alias("total_amount_usd"),
+            fn.col(BATCH).alias("batch_date"),
+            fn.lit(run_id).alias("run_id"),
+        )
+        .withColumn("items_amount_usd", items.cast(MONEY_TYPE))
+        .fillna(0, ["line_count", "item_quantity"])
+        .select(*FACT_ORDER.column_names, BATCH)
+    )
+
+
+def payment_facts(
+    payments: DataFrame,
+    orders: DataFrame,
+    *,
+    rates: DataFrame,
+    dim_customer: DataFrame,
+    batches: list[str],
+    run_id: str,
+) -> DataFrame:
+    """fact_payment rows (plus `_batch`): the run batches' payments, and earlier ones whose
+    order first arrived in a run batch. `payments`, `orders`: every staged record up to the
+    run's last batch."""
+    first_seen = orders.groupBy("order_id").agg(fn.min("batch_date").alias("_order_batch"))
+    order_of = orders.select(
+        "order_id", "customer_id", "order_ts", "batch_date", "updated_at"
+    ).withColumnRenamed("batch_date", "_order_version_batch")
+    due = (
+        payments.join(first_seen, "order_id")
+        .withColumn(BATCH, fn.greatest("batch_date", "_order_batch"))
+        .where(fn.col(BATCH).cast("string").isin(batches))
+    )
+    latest_order = Window.partitionBy("payment_id", BATCH).orderBy(
+        fn.col("updated_at").desc(), fn.col("_order_version_batch").desc()
+    )
+    row_key = ["payment_id", BATCH]
+    facts = (
+        due.join(order_of, "order_id")
+        .where(fn.col("_order_version_batch") <= fn.col(BATCH))
+        .withColumn("_rank", fn.row_number().over(latest_order))
+        .where("_rank = 1")
+    )
+    facts = with_rate(facts, rates, row_key, fn.to_date("created_at"))
+    facts = version_at(
+        facts,
+        dim_customer,
+        natural_key="customer_id",
+        at="order_ts",
+        row_key=row_key,
+        wanted=["customer_sk"],
+    )
+    return (
+        facts.select(
+            "*",
+            date_key(fn.col("created_at")).alias("payment_date_key"),
+            usd(fn.col("amount")).alias("amount_usd"),
+        )
+        .drop("batch_date")
+        .select(
+            *(c for c in FACT_PAYMENT.column_names if c not in ("batch_date", "run_id")),
+            fn.col(BATCH).alias("batch_date"),
+            fn.lit(run_id).alias("run_id"),
+            BATCH,
+        )
+    )
+
+
+def missing_rates(facts: DataFrame, day: str) -> list[tuple[str, str]]:
+    """(currency, day) pairs the facts could not convert: no rate on or before the day."""
+    rows = (
+        facts.where(fn.col("usd_per_unit").isNull())
+        .select("currency", fn.to_date(day).cast("string").alias("day"))
+        .distinct()
+        .collect()
+    )
+    return sorted((row["currency"], row["day"]) for row in rows)
