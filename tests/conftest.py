@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def emulator_endpoint() -> Iterator[str]:
+def emulator_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The session's AWS: the embedded emulator, or LocalStack on the host when selected."""
     if BACKEND == "localstack":
         from ecomdw.emulation.localstack import LocalStackHost
@@ -43,7 +43,7 @@ def emulator_endpoint() -> Iterator[str]:
         return
     from ecomdw.emulation.server import EmbeddedEmulator
 
-    with EmbeddedEmulator() as emulator:
+    with EmbeddedEmulator(home=tmp_path_factory.mktemp("emulator")) as emulator:
         yield emulator.endpoint
 
 
