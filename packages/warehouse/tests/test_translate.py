@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from ecomdw.core.duckdb_session import connect
 from ecomdw.warehouse.translate import (
     TranslationError,
     UnsupportedConstruct,
@@ -72,10 +75,21 @@ def test_copy_parquet_reads_every_object_under_the_prefix() -> None:
         "copy stage.orders from 's3://bucket/processed/orders/' "
         "iam_role 'arn:aws:iam::123456789012:role/load' format as parquet"
     )
-    assert (
-        sql
-        == "INSERT INTO stage.orders SELECT * FROM read_parquet(['s3://bucket/processed/orders/**'])"
+    assert sql == (
+        "INSERT INTO stage.orders SELECT * FROM "
+        "read_parquet(['s3://bucket/processed/orders/**'], hive_partitioning = false)"
     )
+
+
+def test_copy_reads_no_partition_columns_from_key_value_folders(tmp_path: Path) -> None:
+    """Redshift COPY loads a file's columns only, whatever `batch=...` folder it sits in."""
+    folder = tmp_path / "orders" / "batch=2026-01-10"
+    folder.mkdir(parents=True)
+    connection = connect()
+    connection.execute(f"COPY (SELECT 1 AS order_id) TO '{folder}/part-0.parquet'")
+    connection.execute("CREATE TABLE orders (order_id INTEGER)")
+    connection.execute(translate(f"copy orders from '{tmp_path}/orders/' format as parquet"))
+    assert connection.execute("SELECT * FROM orders").fetchall() == [(1,)]
 
 
 def test_copy_with_an_unknown_option_names_it() -> None:
