@@ -164,6 +164,10 @@ ORDER_FLOW = {
                 "label.$": "$$.Execution.Input.order.id",
                 "lines.$": "$.lines",
                 "order.$": "States.StringToJson($.order_json)",
+                "statement.$": (
+                    r"States.Format('INSERT INTO t VALUES (\'{}\') -- \{x\}',"
+                    " $$.Execution.Input.order.id)"
+                ),
             },
             "ResultPath": "$.summary",
             "OutputPath": "$.summary",
@@ -188,6 +192,7 @@ def test_choice_parallel_map_wait_paths_and_intrinsics_run(local_settings: Setti
         "label": 7,
         "lines": [{"sku": "a", "units": 4}, {"sku": "b", "units": 6}],
         "order": order,
+        "statement": "INSERT INTO t VALUES ('7') -- {x}",
     }
     types = event_types(local_settings, done["executionArn"])
     assert types[0] == "ExecutionStarted"

@@ -96,6 +96,7 @@ def _extend_moto_once() -> None:
     _name_unnamed_executions()
     _keep_task_results_json()
     _wait_for_sync_tasks_without_a_callback()
+    _read_escapes_in_intrinsic_strings()
     _name_sdk_services_as_boto3_does()
     _name_sdk_errors_as_aws_does()
     _create_cloudformation_state_machines_in_the_executing_backend()
@@ -230,6 +231,69 @@ def _wait_for_sync_tasks_without_a_callback() -> None:
         env.stack.append(outcome)
 
     StateTaskServiceCallback._eval_integration_pattern = eval_integration_pattern  # type: ignore[method-assign]
+
+
+ESCAPED_IN_INTRINSICS = {"'": "\ue000", "{": "\ue001", "}": "\ue002", "\\": "\ue003"}
+"""The characters an intrinsic function's string literal escapes with a backslash, and the
+private-use stand-ins they travel as from the escaping to the function's evaluation."""
+_ESCAPE = re.compile(r"\\([\\'{}])")
+_STAND_IN = re.compile("[" + "".join(ESCAPED_IN_INTRINSICS.values()) + "]")
+_UNESCAPED = {stand_in: char for char, stand_in in ESCAPED_IN_INTRINSICS.items()}
+
+
+def unescape_intrinsic(text: str) -> str:
+    return _STAND_IN.sub(lambda found: _UNESCAPED[found.group()], text)
+
+
+def format_intrinsic(template: str, values: list[str]) -> str:
+    """`States.Format`: each `{}` of `template` takes the next value; `\\{` is a brace."""
+    pieces = template.split("{}")
+    if len(pieces) != len(values) + 1:
+        raise ValueError(f"States.Format has {len(pieces) - 1} {{}} and {len(values)} values")
+    formatted = pieces[0] + "".join(
+        value + piece for value, piece in zip(values, pieces[1:], strict=True)
+    )
+    return unescape_intrinsic(formatted)
+
+
+def _read_escapes_in_intrinsic_strings() -> None:
+    """`States.Format('it\\'s {} \\{x\\}', ...)`: moto's lexer ends the literal at `\\'`.
+
+    moto neither decodes the definition's JSON escapes in an intrinsic function nor reads the
+    function's own. Here escaped characters become stand-ins before the lexer sees them and
+    return when a literal is used, and `States.Format` splits on `{}` alone, so SQL with its
+    quotes can be formatted.
+    """
+    from moto.stepfunctions.parser.asl.component.intrinsic.argument.argument import (
+        ArgumentLiteral,
+    )
+    from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.generic.string_format import (  # noqa: E501
+        StringFormat,
+    )
+    from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
+
+    parse = IntrinsicParser.parse
+
+    def parse_with_escapes(src: str) -> Any:
+        # moto hands over the definition's JSON text as written: `\\'` is `\'` once decoded.
+        text = json.loads(f'"{src}"')
+        return parse(_ESCAPE.sub(lambda found: ESCAPED_IN_INTRINSICS[found.group(1)], text))
+
+    def literal_value(self: Any, env: Any) -> Any:
+        value = self.definition_value
+        return unescape_intrinsic(value) if isinstance(value, str) else value
+
+    def string_format(self: Any, env: Any) -> None:
+        self.argument_list.eval(env=env)
+        template, *values = env.stack.pop()
+        first = self.argument_list.arguments[0]
+        if isinstance(first, ArgumentLiteral):
+            template = first.definition_value  # escaped braces still stand-ins
+        env.stack.append(format_intrinsic(template, [self._to_str_repr(v) for v in values]))
+
+    IntrinsicParser.parse = staticmethod(parse_with_escapes)  # type: ignore[method-assign]
+    ArgumentLiteral._eval_argument = literal_value  # type: ignore[method-assign]
+    StringFormat._eval_body = string_format  # type: ignore[method-assign]
 
 
 def _name_unnamed_executions() -> None:
