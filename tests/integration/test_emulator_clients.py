@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from ecomdw.core.aws import client, s3_filesystem
 from ecomdw.core.duckdb_session import connect
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import S3Location, ensure_bucket, upload_tree
+from ecomdw.emulation.server import EmbeddedEmulator
 
 pytestmark = pytest.mark.integration
 
@@ -66,3 +68,28 @@ def test_long_lived_emulator_up_endpoint_down(tmp_path: Path) -> None:
     assert missing.returncode == 1
     assert "ecomdw emulator up" in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.ecomdw_emulation
+def test_a_second_emulator_stopping_hands_glue_back_to_the_first(
+    local_settings: Settings, tmp_path: Path
+) -> None:
+    """moto's backends are per process: a stopped emulator must not take job runs with it."""
+    with EmbeddedEmulator(home=tmp_path / "second"):
+        pass
+    ensure_bucket("handback", local_settings)
+    s3, glue = client("s3", local_settings), client("glue", local_settings)
+    s3.put_object(Bucket="handback", Key="job.py", Body=b"print('ran')\n")
+    glue.create_job(
+        Name="handback",
+        Role="arn:aws:iam::123456789012:role/glue",
+        Command={"Name": "glueetl", "ScriptLocation": "s3://handback/job.py"},
+    )
+    run_id = glue.start_job_run(JobName="handback")["JobRunId"]
+    deadline = time.monotonic() + 60
+    state = "RUNNING"
+    while state in {"STARTING", "RUNNING"} and time.monotonic() < deadline:
+        time.sleep(0.1)
+        run = glue.get_job_run(JobName="handback", RunId=run_id)["JobRun"]
+        state = run["JobRunState"]
+    assert state == "SUCCEEDED", run.get("ErrorMessage")

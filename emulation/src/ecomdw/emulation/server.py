@@ -37,6 +37,8 @@ MOTO_SETTINGS = {
 class EmbeddedEmulator:
     """A moto server on a free loopback port, started in this process."""
 
+    _settings: Settings
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0, home: Path | None = None) -> None:
         """`home` keeps the emulator's state (Redshift databases); default: the settings' home."""
         for key, value in MOTO_SETTINGS.items():
@@ -61,25 +63,40 @@ class EmbeddedEmulator:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self._endpoint = f"http://{host}:{port}"
-        from ecomdw.emulation import cfn_resources
-        from ecomdw.emulation.glue_crawlers import GlueCrawlerRunner
         from ecomdw.emulation.glue_jobs import GlueJobRunner
         from ecomdw.emulation.redshift_data import RedshiftDataEmulation
-        from ecomdw.emulation.stepfunctions import StepFunctionsRunner
 
         # The Spark master and region come from the settings; the endpoint is this server's.
         home = {"home": self._home} if self._home is not None else {}
-        settings = load_settings(env=Environment.LOCAL, endpoint_url=self._endpoint, **home)
-        self._glue_jobs = GlueJobRunner(settings)
-        self._glue_jobs.install()
-        GlueCrawlerRunner(settings).install()
-        self._redshift_data = RedshiftDataEmulation(settings)
+        self._settings = load_settings(env=Environment.LOCAL, endpoint_url=self._endpoint, **home)
+        self._glue_jobs = GlueJobRunner(self._settings)
+        self._redshift_data = RedshiftDataEmulation(self._settings)
         self._redshift_data.install()
-        cfn_resources.install(self._endpoint)
-        StepFunctionsRunner(settings).install()
+        _RUNNING.append(self)
+        self._install_shared_extensions()
         return self._endpoint
 
+    def _install_shared_extensions(self) -> None:
+        """Point the extensions moto shares process-wide at this emulator.
+
+        moto's backends are global to the process, so the Glue, crawler, CloudFormation and
+        Step Functions extensions serve one endpoint at a time: the newest running emulator's.
+        """
+        from ecomdw.emulation import cfn_resources
+        from ecomdw.emulation.glue_crawlers import GlueCrawlerRunner
+        from ecomdw.emulation.stepfunctions import StepFunctionsRunner
+
+        assert self._glue_jobs is not None and self._endpoint is not None
+        self._glue_jobs.install()
+        GlueCrawlerRunner(self._settings).install()
+        cfn_resources.install(self._endpoint)
+        StepFunctionsRunner(self._settings).install()
+
     def stop(self) -> None:
+        if self in _RUNNING:
+            _RUNNING.remove(self)
+            if _RUNNING:
+                _RUNNING[-1]._install_shared_extensions()
         if self._glue_jobs is not None:
             self._glue_jobs.stop()
             self._glue_jobs = None
@@ -101,6 +118,9 @@ class EmbeddedEmulator:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+_RUNNING: list[EmbeddedEmulator] = []  # started in this process, oldest first
 
 
 @dataclass(frozen=True)
