@@ -1,0 +1,146 @@
+"""The pipeline's own state machine runs in the emulator: Glue jobs, the Data API load, the
+crawl; a failing step fails the run and names itself; a rerun resumes from that step."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from ecomdw.core.aws import client
+from ecomdw.core.settings import Settings
+from ecomdw.core.storage import ensure_bucket
+from ecomdw.emulation.stepfunctions import SECOND_SECONDS_VARIABLE
+from ecomdw.etl.pipeline import PIPELINE, RedshiftTarget, state_machine
+
+pytestmark = [pytest.mark.integration, pytest.mark.ecomdw_emulation]
+
+ROLE = "arn:aws:iam::123456789012:role/ecomdw-pipeline"
+LOADS = [
+    "CREATE TABLE IF NOT EXISTS loaded_batches (batch_date DATE)",
+    "DELETE FROM loaded_batches WHERE batch_date = '{batch_date}'",
+    "INSERT INTO loaded_batches VALUES ('{batch_date}')",
+]
+TRACE_SCRIPT = """
+import sys, time, boto3
+from awsglue.utils import getResolvedOptions
+
+args = getResolvedOptions(sys.argv, ["JOB_NAME", "run_id", "batch_dates"])
+s3 = boto3.client("s3")
+if s3.list_objects_v2(Bucket="{bucket}", Prefix="fail/" + args["JOB_NAME"]).get("KeyCount"):
+    raise RuntimeError("planted failure in " + args["JOB_NAME"])
+key = "trace/" + args["run_id"] + "/" + args["JOB_NAME"] + "/" + str(time.time_ns())
+s3.put_object(Bucket="{bucket}", Key=key, Body=args["batch_dates"].encode())
+"""
+
+
+@pytest.fixture
+def deployed(local_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The pipeline's jobs (tracing scripts), crawler, cluster and state machine, deployed."""
+    monkeypatch.setenv(SECOND_SECONDS_VARIABLE, "0.001")
+    names = local_settings.names
+    bucket = f"pipeline-{uuid.uuid4().hex[:8]}"
+    ensure_bucket(bucket, local_settings)
+    s3, glue = client("s3", local_settings), client("glue", local_settings)
+    s3.put_object(
+        Bucket=bucket,
+        Key="jobs/trace.py",
+        Body=textwrap.dedent(TRACE_SCRIPT).replace("{bucket}", bucket).encode(),
+    )
+    for job in PIPELINE.glue_jobs:
+        glue.create_job(
+            Name=names.glue_job(job.name),
+            Role=ROLE,
+            Command={"Name": "glueetl", "ScriptLocation": f"s3://{bucket}/jobs/trace.py"},
+            GlueVersion="5.0",
+        )
+    glue.create_database(DatabaseInput={"Name": names.glue_database})
+    glue.create_crawler(
+        Name=names.glue_crawler,
+        Role=ROLE,
+        DatabaseName=names.glue_database,
+        Targets={"S3Targets": [{"Path": f"s3://{bucket}/trace/"}]},
+    )
+    client("redshift", local_settings).create_cluster(
+        ClusterIdentifier=names.redshift_cluster,
+        NodeType="ra3.xlplus",
+        MasterUsername="admin",
+        MasterUserPassword="Password1",
+    )
+    target = RedshiftTarget(names.redshift_database, cluster_identifier=names.redshift_cluster)
+    definition = state_machine(PIPELINE, names, target, LOADS)
+    arn = client("stepfunctions", local_settings).create_state_machine(
+        name=f"{names.state_machine}-{bucket}", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    return {"bucket": bucket, "arn": arn, "target": target}
+
+
+def execute(settings: Settings, arn: str, given: dict[str, str]) -> dict[str, Any]:
+    states = client("stepfunctions", settings)
+    execution = states.start_execution(stateMachineArn=arn, input=json.dumps(given))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        described: dict[str, Any] = states.describe_execution(
+            executionArn=execution["executionArn"]
+        )
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.2)
+    raise AssertionError("the pipeline did not finish in 120 s")
+
+
+def traced_steps(settings: Settings, bucket: str, run_id: str) -> list[str]:
+    listed = client("s3", settings).list_objects_v2(Bucket=bucket, Prefix=f"trace/{run_id}/")
+    return sorted(obj["Key"].split("/")[2] for obj in listed.get("Contents", []))
+
+
+def loaded_batches(settings: Settings, target: RedshiftTarget) -> list[str]:
+    data = client("redshift-data", settings)
+    statement = data.execute_statement(
+        Sql="SELECT batch_date FROM loaded_batches ORDER BY 1", **target.parameters()
+    )
+    while data.describe_statement(Id=statement["Id"])["Status"] not in {"FINISHED", "FAILED"}:
+        time.sleep(0.05)
+    records = data.get_statement_result(Id=statement["Id"])["Records"]
+    return [record[0]["stringValue"] for record in records]
+
+
+def test_pipeline_runs_fails_at_a_step_and_resumes_there(
+    local_settings: Settings, deployed: dict[str, Any]
+) -> None:
+    names, bucket = local_settings.names, deployed["bucket"]
+    jobs = sorted(names.glue_job(step.name) for step in PIPELINE.glue_jobs)
+    batches = "2026-01-01,2026-01-02"
+
+    done = execute(
+        local_settings, deployed["arn"], {"run_id": "r1", "batch_dates": batches, "resume_from": ""}
+    )
+    assert done["status"] == "SUCCEEDED", done.get("cause")
+    assert traced_steps(local_settings, bucket, "r1") == jobs
+    assert loaded_batches(local_settings, deployed["target"]) == ["2026-01-01", "2026-01-02"]
+
+    failing = names.glue_job("quality_warehouse")
+    client("s3", local_settings).put_object(Bucket=bucket, Key=f"fail/{failing}", Body=b"")
+    failed = execute(
+        local_settings, deployed["arn"], {"run_id": "r2", "batch_dates": batches, "resume_from": ""}
+    )
+    assert failed["status"] == "FAILED"
+    assert "quality_warehouse" in failed.get("cause", "")
+    assert "planted failure" in failed.get("cause", "")
+    order = [job.name for job in PIPELINE.glue_jobs]
+    ran_before_failing = [names.glue_job(n) for n in order[: order.index("quality_warehouse")]]
+    assert traced_steps(local_settings, bucket, "r2") == sorted(ran_before_failing)
+
+    client("s3", local_settings).delete_object(Bucket=bucket, Key=f"fail/{failing}")
+    resumed = execute(
+        local_settings,
+        deployed["arn"],
+        {"run_id": "r3", "batch_dates": batches, "resume_from": "quality_warehouse"},
+    )
+    assert resumed["status"] == "SUCCEEDED", resumed.get("cause")
+    assert traced_steps(local_settings, bucket, "r3") == [failing]
+    assert loaded_batches(local_settings, deployed["target"]) == ["2026-01-01", "2026-01-02"]
