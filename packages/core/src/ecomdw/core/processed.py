@@ -10,6 +10,10 @@ s3://<processed>/warehouse/<table>/batch=YYYY-MM-DD/part-*.parquet     dimension
 read partition folders). A batch folder holds the rows that batch changed: new and superseded
 SCD2 versions for dimensions, new or updated rows for facts, the batch's quarantined records.
 The warehouse MERGEs a batch folder into its table through `stg_<table>`, in one transaction.
+
+`_jobs/<job>/batch=YYYY-MM-DD/` is written last by each job for each batch it finished, so a
+job killed mid-write leaves its batch pending; "pending" for a job is what the job before it
+finished and it has not.
 """
 
 from __future__ import annotations
@@ -37,10 +41,12 @@ BATCH_FOLDER = "batch"
 STAGED = "staged"
 WAREHOUSE = "warehouse"
 
+JOB_MARKERS = "_jobs"
+SOURCE_LINE = "source_line"  # not `line_number`: order_items has one (the order line)
 LINEAGE_OF_STAGED = (
     Column("batch_date", DATE, nullable=False),
     Column("source_file", varchar(1024), nullable=False),
-    Column("line_number", INTEGER, nullable=False),
+    Column(SOURCE_LINE, INTEGER, nullable=False, description="physical line the record starts on"),
 )
 
 

@@ -17,10 +17,8 @@ from pyspark.sql.types import BinaryType, StringType, StructField, StructType
 
 from ecomdw.core.contract import BATCH_PARTITION, extension
 from ecomdw.core.model import Entity
-from ecomdw.core.processed import BATCH_FOLDER
+from ecomdw.core.processed import BATCH_FOLDER, JOB_MARKERS
 
-JOB_MARKERS = "_jobs"
-"""`<processed>/_jobs/<job>/batch=YYYY-MM-DD/`: written last, the batches a job has finished."""
 RAW_FILES_SCHEMA = StructType(
     [StructField("path", StringType(), False), StructField("content", BinaryType(), True)]
 )

@@ -22,7 +22,6 @@ on a prefix with no objects (and so does the translated COPY), so the folders ar
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -45,17 +44,10 @@ def staging_name(table: Entity) -> str:
     return staging_table(table).name
 
 
-def staging_ddl(table: Entity) -> str:
-    """`stg_<table>` as core defines it, declaring the target's key (informational on Redshift):
-    the DDL projection writes `PRIMARY KEY ()` for a table without one, which Redshift rejects.
-    """
-    return create_table(dataclasses.replace(staging_table(table), key=table.key))
-
-
 def create_warehouse_sql(tables: Iterable[Entity] = WAREHOUSE_TABLES) -> list[str]:
     """Every warehouse table and its staging table, IF NOT EXISTS, in dependency order."""
     ordered = in_dependency_order(tables)
-    return [*(create_table(t) for t in ordered), *(staging_ddl(t) for t in ordered)]
+    return [*(create_table(t) for t in ordered), *(create_table(staging_table(t)) for t in ordered)]
 
 
 def _equal(left: str, right: str, column: Column) -> str:

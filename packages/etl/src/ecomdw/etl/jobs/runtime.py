@@ -57,6 +57,9 @@ def _spark() -> SparkSession:
             "ecomdw-job", master=os.environ.get("ECOMDW_SPARK_MASTER", "local[*]")
         )
     session.conf.set("spark.sql.session.timeZone", "UTC")
+    # No _SUCCESS objects: Redshift COPY reads every object under a prefix.
+    hadoop: Any = session.sparkContext._jsc.hadoopConfiguration()
+    hadoop.set("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
     return session
 
 

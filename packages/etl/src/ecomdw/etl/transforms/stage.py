@@ -36,15 +36,13 @@ from pyspark.sql.types import (
 from ecomdw.core.contract import BATCH_PARTITION, Defect, RawRecord, iter_raw_file
 from ecomdw.core.model import BATCH_LINEAGE, RAW_ENTITIES, Entity
 from ecomdw.core.model import entity as entity_named
+from ecomdw.core.processed import LINEAGE_OF_STAGED, SOURCE_LINE
 from ecomdw.core.spark_schema import struct_field, struct_type
 
 REASON = "reason"
 DETAIL = "detail"
 RAW_TEXT = "raw_text"
-SOURCE_LINE = "source_line"
-"""The physical line a record starts on. `processed.LINEAGE_OF_STAGED` calls it `line_number`,
-which order_items already has (the order line), so staged files use this name instead."""
-LINEAGE = ("batch_date", "source_file", SOURCE_LINE)
+LINEAGE = tuple(column.name for column in LINEAGE_OF_STAGED)
 LOADED_BATCH = "loaded_batch"
 KNOWN_BEFORE_RUN = "0001-01-01"
 """Load batch given to parents staged by an earlier run: before any batch of this one."""
