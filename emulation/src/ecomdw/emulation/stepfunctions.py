@@ -26,15 +26,12 @@ import copy
 import json
 import os
 import re
-import socket
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from functools import cache
 from typing import Any
-from urllib.parse import urlparse
 
 import boto3
 from botocore.config import Config
@@ -52,8 +49,7 @@ SDK_SERVICE_ERROR_PREFIXES = {"redshiftdata": "RedshiftData", "glue": "Glue", "s
 PARSER_PACKAGE = "moto.stepfunctions.parser"
 
 
-_emulator_endpoints: list[str] = []
-_emulator_endpoints_lock = threading.Lock()
+_current_endpoint: list[str] = []  # the one emulator the integrations call (see install)
 
 
 class StepFunctionsRunner:
@@ -66,23 +62,19 @@ class StepFunctionsRunner:
         from moto.core.config import default_user_config
 
         default_user_config["stepfunctions"]["execute_state_machine"] = True
-        with _emulator_endpoints_lock:
-            _emulator_endpoints.append(str(self.settings.endpoint_url))
+        _current_endpoint[:] = [str(self.settings.endpoint_url)]
         _extend_moto_once()
 
 
 def live_endpoint() -> str:
-    """The newest emulator of this process that still answers.
+    """The emulator whose extensions are installed: the newest running one of this process.
 
-    moto's backends are per process, so every emulator in it serves the same state; one that
-    was stopped (an `ecomdw run` inside a test session) must not be called.
+    moto's backends are per process, so every emulator in it serves the same state; the server
+    re-installs the extensions for the previous emulator when a newer one stops.
     """
-    with _emulator_endpoints_lock:
-        endpoints = list(reversed(_emulator_endpoints))
-    for endpoint in endpoints:
-        if _answers(endpoint):
-            return endpoint
-    raise RuntimeError("no emulator of this process is running")
+    if not _current_endpoint:
+        raise RuntimeError("no emulator of this process is running")
+    return _current_endpoint[0]
 
 
 @cache
@@ -101,15 +93,6 @@ def _extend_moto_once() -> None:
     _name_sdk_errors_as_aws_does()
     _create_cloudformation_state_machines_in_the_executing_backend()
     _scale_retry_intervals_and_waits()
-
-
-def _answers(endpoint: str) -> bool:
-    parsed = urlparse(endpoint)
-    try:
-        with socket.create_connection((parsed.hostname, parsed.port or 80), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def _route_integrations_to(endpoint: Callable[[], str]) -> None:
