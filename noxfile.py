@@ -89,6 +89,13 @@ def pipeline(session: nox.Session) -> None:
 
 
 @nox.session
+def infra(session: nox.Session) -> None:
+    """`ecomdw infra ...` (CI's deploy and promote jobs run it this way)."""
+    _sync(session)
+    _run(session, "ecomdw", "infra", *session.posargs)
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Speed and memory benchmarks; prints tables of ratios against in-run baselines."""
     _sync(session)
