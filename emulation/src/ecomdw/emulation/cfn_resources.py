@@ -48,7 +48,7 @@ class Aws:
         """The name CloudFormation gives a resource whose template names none."""
 
     def client(self, service: str) -> Any:
-        return _client(self.endpoint, self.region, service)
+        return _client(self.endpoint, self.region, service, self.account_id)
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         region = self.region if regional else ""
@@ -56,9 +56,11 @@ class Aws:
 
 
 @lru_cache(maxsize=128)
-def _client(endpoint: str, region: str, service: str) -> Any:
+def _client(endpoint: str, region: str, service: str, account_id: str) -> Any:
+    """moto takes a 12-digit access key as the account: resources land in the stack's own."""
+    credentials = {**EMULATOR_CREDENTIALS, "aws_access_key_id": account_id}
     session: Any = boto3.session.Session
-    return session(region_name=region, **EMULATOR_CREDENTIALS).client(
+    return session(region_name=region, **credentials).client(
         service,
         endpoint_url=endpoint,
         config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
@@ -239,7 +241,116 @@ def create_topic_policy(aws: Aws, props: dict[str, Any]) -> Created:
     return Created(",".join(props["Topics"]))
 
 
+def create_role(aws: Aws, props: dict[str, Any]) -> Created:
+    """moto's model keeps inline policies as Python text and attaches no managed policies."""
+    iam = aws.client("iam")
+    name = props.get("RoleName", aws.generated_name[:64])
+    role = iam.create_role(
+        RoleName=name,
+        AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]),
+        Tags=_tag_list(props),
+        **_subset(props, "Description", "Path", "MaxSessionDuration"),
+    )["Role"]
+    for policy_arn in props.get("ManagedPolicyArns", []):
+        iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+    for policy in props.get("Policies", []):
+        iam.put_role_policy(
+            RoleName=name,
+            PolicyName=policy["PolicyName"],
+            PolicyDocument=json.dumps(policy["PolicyDocument"]),
+        )
+    return Created(name, {"Arn": role["Arn"], "RoleId": role["RoleId"]})
+
+
+def create_topic(aws: Aws, props: dict[str, Any]) -> Created:
+    topic = aws.client("sns").create_topic(
+        Name=props.get("TopicName", aws.generated_name),
+        Attributes=_subset(props, "KmsMasterKeyId", "DisplayName"),
+        Tags=_tag_list(props),
+    )["TopicArn"]
+    return Created(topic, {"TopicArn": topic, "TopicName": topic.rsplit(":", 1)[-1]})
+
+
 # --- EC2 -----------------------------------------------------------------------------------
+
+
+def create_vpc(aws: Aws, props: dict[str, Any]) -> Created:
+    """moto's model ignores the DNS attributes."""
+    ec2 = aws.client("ec2")
+    vpc = ec2.create_vpc(
+        CidrBlock=props["CidrBlock"],
+        TagSpecifications=[{"ResourceType": "vpc", "Tags": _tag_list(props)}],
+    )["Vpc"]
+    for attribute in ("EnableDnsSupport", "EnableDnsHostnames"):
+        if attribute in props:
+            ec2.modify_vpc_attribute(
+                VpcId=vpc["VpcId"], **{attribute: {"Value": bool(props[attribute])}}
+            )
+    return Created(vpc["VpcId"], {"CidrBlock": vpc["CidrBlock"], "VpcId": vpc["VpcId"]})
+
+
+def create_route_table(aws: Aws, props: dict[str, Any]) -> Created:
+    table = aws.client("ec2").create_route_table(
+        VpcId=props["VpcId"],
+        TagSpecifications=[{"ResourceType": "route-table", "Tags": _tag_list(props)}],
+    )["RouteTable"]
+    return Created(table["RouteTableId"], {"RouteTableId": table["RouteTableId"]})
+
+
+def create_route_table_association(aws: Aws, props: dict[str, Any]) -> Created:
+    association = aws.client("ec2").associate_route_table(
+        RouteTableId=props["RouteTableId"], SubnetId=props["SubnetId"]
+    )["AssociationId"]
+    return Created(association, {"Id": association})
+
+
+def _ip_permission(rule: Mapping[str, Any], peer: str) -> dict[str, Any]:
+    """A template's security group rule in the EC2 API's shape."""
+    permission: dict[str, Any] = _subset(rule, "IpProtocol", "FromPort", "ToPort")
+    description = _subset(rule, "Description")
+    if "CidrIp" in rule:
+        permission["IpRanges"] = [{"CidrIp": rule["CidrIp"], **description}]
+    if f"{peer}PrefixListId" in rule:
+        permission["PrefixListIds"] = [{"PrefixListId": rule[f"{peer}PrefixListId"], **description}]
+    if f"{peer}SecurityGroupId" in rule:
+        permission["UserIdGroupPairs"] = [
+            {"GroupId": rule[f"{peer}SecurityGroupId"], **description}
+        ]
+    return permission
+
+
+def create_security_group(aws: Aws, props: dict[str, Any]) -> Created:
+    """moto's model keeps the default allow-all egress and drops rule descriptions."""
+    ec2 = aws.client("ec2")
+    group = ec2.create_security_group(
+        GroupName=props.get("GroupName", aws.generated_name),
+        Description=props["GroupDescription"],
+        VpcId=props["VpcId"],
+        TagSpecifications=[{"ResourceType": "security-group", "Tags": _tag_list(props)}],
+    )["GroupId"]
+    if "SecurityGroupEgress" in props:
+        # A group declared with egress rules has exactly those, as in CloudFormation.
+        ec2.revoke_security_group_egress(
+            GroupId=group,
+            IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+        )
+        ec2.authorize_security_group_egress(
+            GroupId=group,
+            IpPermissions=[_ip_permission(r, "Destination") for r in props["SecurityGroupEgress"]],
+        )
+    if props.get("SecurityGroupIngress"):
+        ec2.authorize_security_group_ingress(
+            GroupId=group,
+            IpPermissions=[_ip_permission(r, "Source") for r in props["SecurityGroupIngress"]],
+        )
+    return Created(group, {"GroupId": group, "VpcId": props["VpcId"]})
+
+
+def create_security_group_ingress(aws: Aws, props: dict[str, Any]) -> Created:
+    rules = aws.client("ec2").authorize_security_group_ingress(
+        GroupId=props["GroupId"], IpPermissions=[_ip_permission(props, "Source")]
+    )["SecurityGroupRules"]
+    return Created(rules[0]["SecurityGroupRuleId"])
 
 
 def create_subnet(aws: Aws, props: dict[str, Any]) -> Created:
@@ -261,11 +372,8 @@ def create_subnet(aws: Aws, props: dict[str, Any]) -> Created:
 
 
 def create_security_group_egress(aws: Aws, props: dict[str, Any]) -> Created:
-    permission: dict[str, Any] = _subset(props, "IpProtocol", "FromPort", "ToPort")
-    pair = {"GroupId": props["DestinationSecurityGroupId"], "Description": props["Description"]}
-    permission["UserIdGroupPairs"] = [pair]
     rules = aws.client("ec2").authorize_security_group_egress(
-        GroupId=props["GroupId"], IpPermissions=[permission]
+        GroupId=props["GroupId"], IpPermissions=[_ip_permission(props, "Destination")]
     )["SecurityGroupRules"]
     return Created(rules[0]["SecurityGroupRuleId"])
 
@@ -427,6 +535,53 @@ def create_redshift_cluster(aws: Aws, props: dict[str, Any]) -> Created:
 
 
 # --- Monitoring, audit, backup, cost -------------------------------------------------------
+
+
+def create_log_group(aws: Aws, props: dict[str, Any]) -> Created:
+    """moto's model drops the KMS key."""
+    logs = aws.client("logs")
+    name = props.get("LogGroupName", aws.generated_name)
+    key = {"kmsKeyId": props["KmsKeyId"]} if "KmsKeyId" in props else {}
+    logs.create_log_group(logGroupName=name, tags=_tag_map(props), **key)
+    if "RetentionInDays" in props:
+        logs.put_retention_policy(logGroupName=name, retentionInDays=props["RetentionInDays"])
+    return Created(name, {"Arn": aws.arn("logs", f"log-group:{name}:*")})
+
+
+def delete_log_group(aws: Aws, physical_id: str, props: dict[str, Any]) -> None:
+    aws.client("logs").delete_log_group(logGroupName=physical_id)
+
+
+def create_state_machine(aws: Aws, props: dict[str, Any]) -> Created:
+    """moto's model drops `null` from the definition (`"ResultPath": null` discards a result)
+    and the logging and tracing settings."""
+    name = props.get("StateMachineName", aws.generated_name)
+    definition = props.get("DefinitionString") or json.dumps(props["Definition"])
+    for key, value in props.get("DefinitionSubstitutions", {}).items():
+        definition = definition.replace(f"${{{key}}}", str(value))
+    configuration = {
+        "loggingConfiguration": _lower_keys(props.get("LoggingConfiguration")),
+        "tracingConfiguration": _lower_keys(props.get("TracingConfiguration")),
+        "encryptionConfiguration": _lower_keys(props.get("EncryptionConfiguration")),
+    }
+    machine = aws.client("stepfunctions").create_state_machine(
+        name=name,
+        definition=definition,
+        roleArn=props["RoleArn"],
+        type=props.get("StateMachineType", "STANDARD"),
+        tags=[{"key": t["Key"], "value": t["Value"]} for t in props.get("Tags", [])],
+        **{k: v for k, v in configuration.items() if v},
+    )["stateMachineArn"]
+    return Created(machine, {"Arn": machine, "Name": name})
+
+
+def _lower_keys(value: Any) -> Any:
+    """CloudFormation spells Step Functions settings in PascalCase, the API in camelCase."""
+    if isinstance(value, list):
+        return [_lower_keys(item) for item in value]
+    if isinstance(value, dict):
+        return {key[0].lower() + key[1:]: _lower_keys(item) for key, item in value.items()}
+    return value
 
 
 def create_alarm(aws: Aws, props: dict[str, Any]) -> Created:
@@ -616,6 +771,27 @@ EMULATED_TYPES: dict[str, EmulatedType] = {
     "AWS::KMS::Key": EmulatedType(create_key, "moto's model fails on CloudFormation tags"),
     "AWS::IAM::OIDCProvider": EmulatedType(create_oidc_provider, NO_MODEL),
     "AWS::SNS::TopicPolicy": EmulatedType(create_topic_policy, NO_MODEL),
+    "AWS::SNS::Topic": EmulatedType(create_topic, "moto's model drops the tags"),
+    "AWS::IAM::Role": EmulatedType(
+        create_role, "moto's model stores inline policies as Python text, attaches no managed ones"
+    ),
+    "AWS::EC2::VPC": EmulatedType(create_vpc, "moto's model ignores the DNS attributes"),
+    "AWS::EC2::RouteTable": EmulatedType(create_route_table, "moto's model drops the tags"),
+    "AWS::EC2::SubnetRouteTableAssociation": EmulatedType(
+        create_route_table_association, "moto's model associates nothing"
+    ),
+    "AWS::EC2::SecurityGroup": EmulatedType(
+        create_security_group, "moto's model keeps allow-all egress, drops rule descriptions"
+    ),
+    "AWS::EC2::SecurityGroupIngress": EmulatedType(
+        create_security_group_ingress, "moto's model drops the rule's description"
+    ),
+    "AWS::Logs::LogGroup": EmulatedType(
+        create_log_group, "moto's model drops the KMS key", delete_log_group
+    ),
+    "AWS::StepFunctions::StateMachine": EmulatedType(
+        create_state_machine, "moto's model drops nulls from the definition and the logging"
+    ),
     "AWS::EC2::Subnet": EmulatedType(
         create_subnet, "moto's model has no AvailabilityZone attribute for Fn::GetAtt"
     ),
@@ -662,8 +838,33 @@ NOT_EMULATED_PROPERTIES: dict[str, dict[str, str]] = {
         "Parameters": "moto's Redshift has no ModifyClusterParameterGroup: the group keeps the "
         "family defaults",
     },
+    "AWS::Redshift::Cluster": {
+        "ManualSnapshotRetentionPeriod": "moto's DescribeClusters does not return it",
+    },
+    "AWS::KMS::Key": {
+        "PendingWindowInDays": "applies only when the key is scheduled for deletion; no API "
+        "reads it back",
+    },
+    "AWS::S3::Bucket": {
+        "ReplicationConfiguration.Rules.DeleteMarkerReplication": "moto's S3 keeps no "
+        "delete-marker replication setting",
+        "ReplicationConfiguration.Rules.SourceSelectionCriteria": "moto's S3 keeps no source "
+        "selection criteria",
+    },
+    "AWS::Glue::Connection": {
+        "ConnectionInput.ConnectionType": "moto's GetConnection does not return the type",
+    },
+    "AWS::Budgets::Budget": {
+        "NotificationsWithSubscribers.Subscribers": "moto's Budgets has no "
+        "DescribeSubscribersForNotification",
+    },
+    "AWS::SecurityHub::Hub": {
+        "EnableDefaultStandards": "moto's Security Hub has no GetEnabledStandards",
+        "Tags": "moto's Security Hub has no ListTagsForResource",
+    },
 }
-"""Properties of created resources that the emulator cannot hold, each with the reason."""
+"""Properties (dotted paths into a property) that the emulator cannot hold or return, each
+with the reason: the verification leaves them out of the comparison and names them."""
 
 
 class EmulatedResource:
@@ -702,6 +903,10 @@ class EmulatedResource:
         **kwargs: Any,
     ) -> EmulatedResource:
         properties = cloudformation_json.get("Properties", {})
+        if "StackId" in kwargs:
+            properties = _with_template_nulls(
+                properties, _template_properties(kwargs["StackId"], kwargs["LogicalId"])
+            )
         aws = Aws(cls.endpoint, region_name, account_id, resource_name)
         created = cls.spec.create(aws, properties)
         return cls(created, properties)
@@ -732,6 +937,31 @@ class EmulatedResource:
             properties = cloudformation_json.get("Properties", {})
             aws = Aws(cls.endpoint, region, account_id, resource_name)
             cls.spec.delete(aws, resource_name, properties)
+
+
+def _template_properties(stack_id: str, logical_id: str) -> dict[str, Any]:
+    """The resource's properties as the template spells them, before moto resolves them."""
+    resource = _TEMPLATES.get(stack_id, {}).get("Resources", {}).get(logical_id, {})
+    properties: dict[str, Any] = resource.get("Properties", {})
+    return properties
+
+
+_TEMPLATES: dict[str, dict[str, Any]] = {}
+"""Stack id -> template of the stacks being created in this process."""
+
+
+def _with_template_nulls(resolved: Any, template: Any) -> Any:
+    """Put back the literal `null`s moto's intrinsic resolution drops (a state's
+    `"ResultPath": null` means: discard the result)."""
+    if isinstance(resolved, dict) and isinstance(template, dict):
+        restored = {
+            key: _with_template_nulls(value, template.get(key)) for key, value in resolved.items()
+        }
+        restored.update({k: None for k, v in template.items() if v is None and k not in resolved})
+        return restored
+    if isinstance(resolved, list) and isinstance(template, list) and len(resolved) == len(template):
+        return [_with_template_nulls(r, t) for r, t in zip(resolved, template, strict=True)]
+    return resolved
 
 
 def model_classes(endpoint: str) -> dict[str, type[EmulatedResource]]:
@@ -773,6 +1003,7 @@ def _create_resources_before_outputs() -> None:
         Stack._moto_create_output_map = moto_outputs  # type: ignore[attr-defined]
 
     def create_output_map(stack: Stack) -> Any:
+        _TEMPLATES[stack.stack_id] = stack.template_dict
         if stack.template_dict.get("Resources"):
             stack.resource_map.create(stack.template_dict)
         return moto_outputs(stack)

@@ -172,6 +172,8 @@ def _config(context: StackContext, template: Template) -> None:
             ConfigSnapshotDeliveryProperties=ConfigSnapshotDeliveryProperties(
                 DeliveryFrequency="TwentyFour_Hours"
             ),
+            # Config accepts a delivery channel only once a recorder exists.
+            DependsOn=[recorder.title],
         )
     )
     for rule in MANAGED_CONFIG_RULES:
