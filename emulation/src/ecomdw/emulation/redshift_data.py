@@ -18,7 +18,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -373,9 +373,13 @@ def _decode_token(token: str | None) -> int:
 class RedshiftDataEmulation:
     """Runs this process's moto Redshift Data API statements on DuckDB files under `home`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, files: Mapping[tuple[str, str], Path] | None = None
+    ) -> None:
+        """`files`: (cluster or workgroup, database) -> the DuckDB file chosen for it."""
         self.settings = settings
         self.folder = settings.home / "redshift"
+        self._files = dict(files or {})
         self._sessions: dict[tuple[str, str], DatabaseSession] = {}
         self._statements: dict[str, Statement] = {}
         self._lock = threading.Lock()
@@ -399,7 +403,7 @@ class RedshiftDataEmulation:
             session.close()
 
     def database_file(self, target: str, database: str) -> Path:
-        return self.folder / f"{target}-{database}.duckdb"
+        return self._files.get((target, database), self.folder / f"{target}-{database}.duckdb")
 
     def execute_statement(self, request: dict[str, Any]) -> dict[str, Any]:
         sql = str(request.get("Sql") or "")

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -39,8 +40,15 @@ class EmbeddedEmulator:
 
     _settings: Settings
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, home: Path | None = None) -> None:
-        """`home` keeps the emulator's state (Redshift databases); default: the settings' home."""
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        home: Path | None = None,
+        redshift_files: Mapping[tuple[str, str], Path] | None = None,
+    ) -> None:
+        """`home` keeps the emulator's state (Redshift databases); default: the settings' home.
+        `redshift_files` puts a (cluster, database) in a DuckDB file of the caller's choice."""
         for key, value in MOTO_SETTINGS.items():
             os.environ.setdefault(key, value)
         # werkzeug logs every request at INFO; the emulator's clients report what matters.
@@ -52,6 +60,7 @@ class EmbeddedEmulator:
         self._glue_jobs: GlueJobRunner | None = None
         self._redshift_data: RedshiftDataEmulation | None = None
         self._home = home
+        self._redshift_files = redshift_files
 
     @property
     def endpoint(self) -> str:
@@ -70,7 +79,7 @@ class EmbeddedEmulator:
         home = {"home": self._home} if self._home is not None else {}
         self._settings = load_settings(env=Environment.LOCAL, endpoint_url=self._endpoint, **home)
         self._glue_jobs = GlueJobRunner(self._settings)
-        self._redshift_data = RedshiftDataEmulation(self._settings)
+        self._redshift_data = RedshiftDataEmulation(self._settings, self._redshift_files)
         self._redshift_data.install()
         _RUNNING.append(self)
         self._install_shared_extensions()
