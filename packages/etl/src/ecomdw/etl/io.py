@@ -84,16 +84,27 @@ def read_batches(
     return spark.read.schema(schema).parquet(*paths).select(*schema.fieldNames())
 
 
-def write_batches(frame: DataFrame, uri: str, columns: Iterable[str]) -> None:
-    """Write `columns` of `frame` to one folder per `batch_date`, replacing only those folders."""
+def write_batches(
+    frame: DataFrame, uri: str, columns: Iterable[str], every_batch: Iterable[dt.date] = ()
+) -> None:
+    """Write `columns` of `frame` to one folder per `batch_date`, replacing only those folders.
+
+    Each of `every_batch` without rows gets a folder with one empty parquet file: the warehouse
+    COPYs every table's folder of a batch, and Redshift COPY fails on a prefix with no objects.
+    """
+    chosen = list(columns)
     (
         frame.withColumn(BATCH_FOLDER, fn.date_format("batch_date", "yyyy-MM-dd"))
-        .select(*columns, BATCH_FOLDER)
+        .select(*chosen, BATCH_FOLDER)
         .write.mode("overwrite")
         .option("partitionOverwriteMode", "dynamic")
         .partitionBy(BATCH_FOLDER)
         .parquet(uri)
     )
+    spark = frame.sparkSession
+    empty = spark.createDataFrame([], frame.select(*chosen).schema).coalesce(1)
+    for day in sorted(set(every_batch) - batch_dates_under(spark, uri)):
+        empty.write.mode("overwrite").parquet(join_uri(uri, f"{BATCH_FOLDER}={day.isoformat()}"))
 
 
 def finished_batches(spark: SparkSession, processed_uri: str, job: str) -> set[dt.date]:

@@ -129,8 +129,12 @@ def intrinsic_string(text: str) -> str:
 
 
 def _formatted_statement(statement: str) -> str:
-    """`States.Format` of one load statement with the batch date filled in where it stands."""
-    pieces = statement.split(BATCH_DATE)
+    """`States.Format` of one load statement with the batch date filled in where it stands;
+    a statement without the date is a plain string (States.Format needs an argument)."""
+    one_line = " ".join(statement.split())  # an intrinsic string holds no line breaks
+    pieces = one_line.split(BATCH_DATE)
+    if len(pieces) == 1:
+        return intrinsic_string(one_line)
     template = "{}".join(intrinsic_string(p)[1:-1] for p in pieces)
     arguments = ", $.batch_date" * (len(pieces) - 1)
     return f"States.Format('{template}'{arguments})"

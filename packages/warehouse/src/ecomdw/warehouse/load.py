@@ -29,7 +29,7 @@ from pathlib import Path
 from pyarrow import fs
 
 from ecomdw.core.model import WAREHOUSE_TABLES, Column, Entity
-from ecomdw.core.processed import batch_folder, staging_table, warehouse_prefix
+from ecomdw.core.processed import BATCH_FOLDER, batch_folder, staging_table, warehouse_prefix
 from ecomdw.core.redshift_ddl import create_table, in_dependency_order
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import is_s3
@@ -37,6 +37,7 @@ from ecomdw.core.storage import is_s3
 from .executors import Executor
 
 RUN_STAMP_COLUMNS = frozenset({"run_id", "loaded_at"})
+RUN_LOG_TABLES = frozenset({"dq_result", "pipeline_run"})  # written by their runs, not batches
 DEFAULT_IAM_ROLE = "default"
 
 
@@ -120,6 +121,21 @@ def load_batch_sql(folders: Mapping[str, str], iam_role: str = DEFAULT_IAM_ROLE)
         if table.name in folders
         for statement in load_table_sql(table, folders[table.name], iam_role)
     ]
+
+
+def batch_template_sql(
+    processed_root: str, placeholder: str, iam_role: str = DEFAULT_IAM_ROLE
+) -> list[str]:
+    """The statements of any one batch, `placeholder` standing where its date goes: for an
+    orchestrator that fills the date in (the state machine). Every table but the run logs is
+    COPYed, so the ETL writes a batch folder, empty or not, for each table of each batch."""
+    root = processed_root.rstrip("/")
+    folders = {
+        t.name: f"{root}/{warehouse_prefix(t.name)}/{BATCH_FOLDER}={placeholder}"
+        for t in WAREHOUSE_TABLES
+        if t.name not in RUN_LOG_TABLES
+    }
+    return load_batch_sql(folders, iam_role)
 
 
 def _filesystem(root: str, settings: Settings | None) -> tuple[fs.FileSystem, str]:

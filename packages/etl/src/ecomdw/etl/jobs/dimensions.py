@@ -50,7 +50,10 @@ def run(spark: SparkSession, options: JobOptions) -> None:
     for raw, dimension in SCD2:
         changes = scd2_changes(staged(raw), written_before(dimension), dimension, options.run_id)
         write_batches(
-            changes, join_uri(processed, WAREHOUSE, dimension.name), dimension.column_names
+            changes,
+            join_uri(processed, WAREHOUSE, dimension.name),
+            dimension.column_names,
+            every_batch=batches,
         )
         print(f"{JOB}: {dimension.name}: {changes.count()} change rows")
     batch_days = spark.createDataFrame([(d, d) for d in batches], "full_date date, batch_date date")
@@ -61,7 +64,12 @@ def run(spark: SparkSession, options: JobOptions) -> None:
     for frame in seen:
         batch_days = batch_days.unionByName(frame)
     dates = dim_date(batch_days, written_before(DIM_DATE))
-    write_batches(dates, join_uri(processed, WAREHOUSE, DIM_DATE.name), DIM_DATE.column_names)
+    write_batches(
+        dates,
+        join_uri(processed, WAREHOUSE, DIM_DATE.name),
+        DIM_DATE.column_names,
+        every_batch=batches,
+    )
     mark_finished(spark, processed, JOB, batches, options.run_id)
     print(f"{JOB}: batches {len(batches)}")
 

@@ -107,7 +107,8 @@ def run(spark: SparkSession, options: JobOptions) -> None:
         raise MissingRateError(f"no USD rate on or before: {unconverted}")
     for table in (FACT_EXCHANGE_RATE, FACT_ORDER_LINE, FACT_ORDER, FACT_PAYMENT):
         frame = facts[table.name]
-        write_batches(frame, join_uri(processed, WAREHOUSE, table.name), table.column_names)
+        uri = join_uri(processed, WAREHOUSE, table.name)
+        write_batches(frame, uri, table.column_names, every_batch=batches)
         print(f"{JOB}: {table.name}: {frame.count()} rows")
     mark_finished(spark, processed, JOB, batches, options.run_id)
 

@@ -62,9 +62,19 @@ def run(spark: SparkSession, options: JobOptions) -> None:
             staged_columns(entity),
         )
     warehouse = join_uri(processed, WAREHOUSE)
-    write_batches(result.quarantine, join_uri(warehouse, QUARANTINE.name), QUARANTINE.column_names)
+    write_batches(
+        result.quarantine,
+        join_uri(warehouse, QUARANTINE.name),
+        QUARANTINE.column_names,
+        every_batch=batches,
+    )
     lineage = batch_lineage(counts, options.run_id, dt.datetime.now(dt.UTC))
-    write_batches(lineage, join_uri(warehouse, BATCH_LINEAGE.name), BATCH_LINEAGE.column_names)
+    write_batches(
+        lineage,
+        join_uri(warehouse, BATCH_LINEAGE.name),
+        BATCH_LINEAGE.column_names,
+        every_batch=batches,
+    )
     mark_finished(spark, processed, JOB, batches, options.run_id)
     summary = counts.groupBy("entity").agg(
         *(fn.sum(c).alias(c) for c in ("records_read", "records_loaded", "records_quarantined"))
