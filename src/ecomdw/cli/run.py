@@ -1,127 +1,60 @@
-"""`ecomdw run`: the main job on the embedded default.
+"""`ecomdw run`: the pipeline, run on the embedded emulator as it runs on AWS.
 
-Starts the embedded emulator and creates the buckets, takes a raw folder (generated, or a
-user's own exports with `--input`), lands it in the raw bucket, checks every record against the
-landing contract (records read = accepted + quarantined, per entity and batch), and loads the
-quarantine and batch lineage into the warehouse with Redshift COPY from the processed bucket,
-replacing what an earlier run loaded for the same batches.
+Starts the embedded emulator (or uses the long-lived one), deploys what the run needs, takes a
+raw folder (generated, or a user's own exports with `--input`), checks it against the landing
+contract (records read = accepted + quarantined), lands it in the raw bucket, and starts one
+execution of the pipeline's state machine over every batch date not loaded yet: each Glue job
+takes all of them in one run, the load MERGEs them into the warehouse one batch at a time.
+The embedded emulator forgets its buckets when it stops, so the run keeps them in the home
+folder between runs; the warehouse is the DuckDB file behind the emulated Data API.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
+import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import typer
+from pyarrow import fs
 from rich.console import Console
+from rich.live import Live
 from rich.table import Table
 
-from ecomdw.core.arrow_schema import arrow_schema
+from ecomdw.cli.local_pipeline import (
+    Deployment,
+    Execution,
+    deploy_for_run,
+    execute,
+    last_failed_run,
+    loaded_batches,
+    raw_batches,
+    record_run,
+)
 from ecomdw.core.aws import s3_filesystem
 from ecomdw.core.contract import ContractReport, read_raw_tree
 from ecomdw.core.errors import UserError
 from ecomdw.core.generator import GeneratorConfig, generate
-from ecomdw.core.model import (
-    BATCH_LINEAGE,
-    ENTITIES,
-    QUARANTINE,
-    RAW_ENTITIES,
-    WAREHOUSE_TABLES,
-    Entity,
-)
-from ecomdw.core.redshift_ddl import create_tables
+from ecomdw.core.model import WAREHOUSE_TABLES
 from ecomdw.core.settings import Settings, load_settings
-from ecomdw.core.storage import S3Location, ensure_bucket, upload_tree
-from ecomdw.emulation.server import EmbeddedEmulator
-from ecomdw.warehouse.executors import DuckDBExecutor
+from ecomdw.core.storage import S3Location, upload_tree
+from ecomdw.emulation.server import EmbeddedEmulator, running_state
+from ecomdw.emulation.stepfunctions import SECOND_SECONDS_VARIABLE
+from ecomdw.warehouse.executors import RedshiftDataApiExecutor
 
 out = Console()
-BUCKET_PURPOSES = ("raw", "processed", "scripts", "logs")
-
-
-@dataclass
-class Timings:
-    steps: dict[str, float] = field(default_factory=dict)
-
-    @contextmanager
-    def step(self, name: str) -> Iterator[None]:
-        started = time.perf_counter()
-        with out.status(f"{name}..."):
-            yield
-        self.steps[name] = time.perf_counter() - started
+# The load polls the Data API every 5 state-machine seconds; the local warehouse answers in ms.
+LOCAL_SECOND_SECONDS = "0.01"
+KEPT_BUCKETS = ("raw", "processed")
 
 
 def new_run_id() -> str:
     return f"run-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-
-
-def audit_rows(
-    report: ContractReport, raw: S3Location, run_id: str, now: dt.datetime
-) -> dict[str, list[dict[str, Any]]]:
-    """Quarantine and lineage rows, naming the landed S3 objects the records came from."""
-    quarantine = [
-        {
-            "batch_date": defect.batch_date,
-            "entity": defect.entity,
-            "source_file": f"s3://{raw.bucket}/{raw.key(defect.source_file)}",
-            "line_number": defect.line_number,
-            "reason": str(defect.reason),
-            "detail": defect.detail[:1024],
-            "raw_text": defect.raw_text,
-            "run_id": run_id,
-        }
-        for defect in report.defects
-    ]
-    lineage = [
-        {
-            "batch_date": batch_date,
-            "entity": entity,
-            "source_file": f"s3://{raw.bucket}/{raw.key(f'{entity}/ingest_date={batch_date}')}/",
-            "records_read": counts.read,
-            "records_loaded": counts.loaded,
-            "records_quarantined": counts.quarantined,
-            "run_id": run_id,
-            "loaded_at": now.replace(tzinfo=None),
-        }
-        for (batch_date, entity), counts in sorted(report.counts.items())
-    ]
-    return {QUARANTINE.name: quarantine, BATCH_LINEAGE.name: lineage}
-
-
-def stage_parquet(
-    rows: list[dict[str, Any]], entity: Entity, target: S3Location, settings: Settings
-) -> str:
-    """Write rows as one parquet file under `target`; returns the prefix COPY reads."""
-    table = pa.Table.from_pylist(rows, schema=arrow_schema(entity))
-    prefix = target.key(entity.name)
-    pq.write_table(
-        table, f"{target.bucket}/{prefix}/part-00000.parquet", filesystem=s3_filesystem(settings)
-    )
-    return f"s3://{target.bucket}/{prefix}/"
-
-
-def load_audit(
-    warehouse: DuckDBExecutor,
-    staged: dict[str, str],
-    batches: list[dt.date],
-) -> None:
-    """Replace the audit rows of these batches atomically: a rerun leaves the same warehouse."""
-    first, last = min(batches), max(batches)
-    with warehouse.transaction():
-        for table, prefix in staged.items():
-            warehouse.run(
-                f"DELETE FROM {table} "
-                f"WHERE batch_date BETWEEN '{first.isoformat()}' AND '{last.isoformat()}'"
-            )
-            warehouse.run(f"COPY {table} FROM '{prefix}' IAM_ROLE default FORMAT AS PARQUET")
 
 
 def check_balance(report: ContractReport) -> None:
@@ -134,33 +67,136 @@ def check_balance(report: ContractReport) -> None:
             )
 
 
-def summary_tables(report: ContractReport, timings: Timings) -> list[Table]:
-    records = Table(title="records per entity (all batches)")
-    for name in ("entity", "batches", "read", "accepted", "quarantined", "late arrivals"):
-        records.add_column(name, justify="left" if name == "entity" else "right")
-    for entity in RAW_ENTITIES:
-        totals = report.totals(entity.name)
-        batches = sum(1 for (_, name) in report.counts if name == entity.name)
-        records.add_row(
-            entity.name,
-            str(batches),
-            f"{totals.read:,}",
-            f"{totals.loaded:,}",
-            f"{totals.quarantined:,}",
-            f"{totals.late_arrivals:,}",
+def buckets_folder(settings: Settings) -> Path:
+    return settings.home / "buckets"
+
+
+def restore_buckets(settings: Settings) -> None:
+    """Put the buckets an earlier run kept back into the (empty) embedded emulator."""
+    for purpose in KEPT_BUCKETS:
+        kept = buckets_folder(settings) / purpose
+        if kept.is_dir() and any(kept.iterdir()):
+            upload_tree(kept, S3Location(settings.names.bucket(purpose), ""), settings)
+
+
+def keep_buckets(settings: Settings) -> None:
+    """Copy the buckets to the home folder, replacing what an earlier run kept."""
+    s3 = s3_filesystem(settings)
+    for purpose in KEPT_BUCKETS:
+        kept = buckets_folder(settings) / purpose
+        fresh = kept.with_name(f"{purpose}.new")
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir(parents=True)
+        fs.copy_files(
+            settings.names.bucket(purpose),
+            str(fresh),
+            source_filesystem=s3,
+            destination_filesystem=fs.LocalFileSystem(),
         )
+        shutil.rmtree(kept, ignore_errors=True)
+        fresh.rename(kept)
+
+
+@contextmanager
+def emulated(base: Settings, warehouse_file: Path, chosen: bool) -> Iterator[Settings]:
+    """Settings pointing at the long-lived emulator, or at an embedded one for this run."""
+    if (state := running_state(base)) is not None:
+        if chosen:
+            raise UserError(
+                f"the long-lived emulator ({state.endpoint}) keeps its own warehouse: "
+                "drop --warehouse or stop it with `ecomdw emulator down`"
+            )
+        yield base.model_copy(update={"endpoint_url": state.endpoint})
+        return
+    os.environ.setdefault(SECOND_SECONDS_VARIABLE, LOCAL_SECOND_SECONDS)
+    names = base.names
+    files = {(names.redshift_cluster, names.redshift_database): warehouse_file.resolve()}
+    with EmbeddedEmulator(home=base.home, redshift_files=files) as emulator:
+        settings = base.model_copy(update={"endpoint_url": emulator.endpoint})
+        restore_buckets(settings)
+        try:
+            yield settings
+        finally:
+            keep_buckets(settings)
+
+
+def steps_table(execution: Execution) -> Table:
+    table = Table(title="pipeline")
+    for name in ("step", "status", "seconds"):
+        table.add_column(name, justify="right" if name == "seconds" else "left")
+    colours = {"running": "yellow", "succeeded": "green", "failed": "red", "skipped": "dim"}
+    for step in execution.steps.values():
+        seconds = step.seconds
+        colour = colours.get(step.status, "white")
+        table.add_row(
+            step.name,
+            f"[{colour}]{step.status}[/]",
+            "" if seconds is None else f"{seconds:.1f}",
+        )
+    return table
+
+
+def rows_of(warehouse: RedshiftDataApiExecutor, sql: str) -> list[tuple[Any, ...]]:
+    result = warehouse.run(sql)
+    return result.rows if result is not None else []
+
+
+def summary_tables(warehouse: RedshiftDataApiExecutor, run_id: str | None) -> list[Table]:
+    """Rows per warehouse table, quarantined per reason, and the run's data-quality score."""
+    counted = " UNION ALL ".join(
+        f"SELECT '{t.name}', COUNT(*) FROM {t.name}" for t in WAREHOUSE_TABLES
+    )
+    rows = Table(title="rows per warehouse table")
+    rows.add_column("table")
+    rows.add_column("rows", justify="right")
+    for name, count in rows_of(warehouse, counted):
+        rows.add_row(str(name), f"{count:,}")
     reasons = Table(title="quarantined per reason")
-    reasons.add_column("entity")
-    reasons.add_column("reason")
-    reasons.add_column("records", justify="right")
-    for (entity_name, reason), count in sorted(report.defect_counts().items()):
-        reasons.add_row(entity_name, str(reason), f"{count:,}")
-    steps = Table(title="timings")
-    steps.add_column("step")
-    steps.add_column("seconds", justify="right")
-    for name, seconds in timings.steps.items():
-        steps.add_row(name, f"{seconds:.1f}")
-    return [records, reasons, steps]
+    for name in ("entity", "reason", "records"):
+        reasons.add_column(name, justify="right" if name == "records" else "left")
+    per_reason = "SELECT entity, reason, COUNT(*) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 2"
+    for entity, reason, count in rows_of(warehouse, per_reason):
+        reasons.add_row(str(entity), str(reason), f"{count:,}")
+    quality = Table(title="data quality of this run")
+    quality.add_column("rules checked", justify="right")
+    quality.add_column("passed", justify="right")
+    quality.add_column("score", justify="right")
+    scored = rows_of(
+        warehouse,
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN passed THEN 1 ELSE 0 END), 0) FROM dq_result "
+        f"WHERE run_id = '{run_id}'",
+    )
+    checked, passed = scored[0] if scored else (0, 0)
+    score = f"{100 * passed / checked:.1f}%" if checked else "n/a (no results)"
+    quality.add_row(str(checked), str(passed), score)
+    return [rows, reasons, quality]
+
+
+def land(input_dir: Path, settings: Settings) -> ContractReport:
+    """The landing contract's check of the raw folder, then the folder in the raw bucket."""
+    report = read_raw_tree(input_dir)
+    if not report.counts:
+        raise UserError(f"no batches under {input_dir}: expected <entity>/ingest_date=.../")
+    check_balance(report)
+    upload_tree(input_dir, S3Location(settings.names.raw_bucket, ""), settings)
+    return report
+
+
+def follow(
+    settings: Settings, deployment: Deployment, run_id: str, dates: list[dt.date], resume_from: str
+) -> Execution:
+    """One execution over `dates`, shown live step by step, recorded in pipeline_run."""
+    with Live(console=out, refresh_per_second=4, transient=False) as live:
+        execution = execute(
+            settings,
+            deployment,
+            run_id,
+            dates,
+            resume_from=resume_from,
+            on_progress=lambda progress: live.update(steps_table(progress)),
+        )
+    record_run(deployment.warehouse, run_id, execution, dates)
+    return execution
 
 
 def run(
@@ -169,6 +205,9 @@ def run(
         None, "--input", help="Raw exports in the contract's shape [default: generate a sample]."
     ),
     warehouse: Path | None = typer.Option(None, help="DuckDB warehouse file [default: settings]."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Rerun the last failed run from its failed step."
+    ),
     seed: int = typer.Option(7, help="Seed of the generated sample."),
     customers: int = typer.Option(1_000, min=1),
     products: int = typer.Option(500, min=1),
@@ -176,61 +215,54 @@ def run(
     days: int = typer.Option(90, min=1),
     defect_rate: float = typer.Option(0.01, min=0.0, max=0.5, help="Bad records planted."),
 ) -> None:
-    """Run the main job on the embedded emulator and report what it did."""
+    """Run the pipeline over every batch not loaded yet, and report what it did."""
     if input_dir is not None and not input_dir.is_dir():
         raise UserError(f"--input {input_dir} is not a folder")
     base = load_settings()
     warehouse_file = warehouse or base.warehouse_file
-    run_id = new_run_id()
-    timings = Timings()
-    with EmbeddedEmulator() as emulator:
-        settings = base.model_copy(update={"endpoint_url": emulator.endpoint})
-        names = settings.names
-        with timings.step("create buckets"):
-            for purpose in BUCKET_PURPOSES:
-                ensure_bucket(names.bucket(purpose), settings)
-        if input_dir is None:
-            input_dir = settings.home / "sample"
-            config = GeneratorConfig(
-                seed=seed,
-                customers=customers,
-                products=products,
-                orders=orders,
-                days=days,
-                defect_rate=defect_rate,
-            )
-            with timings.step("generate sample"):
+    warehouse_file.parent.mkdir(parents=True, exist_ok=True)
+    with emulated(base, warehouse_file, chosen=warehouse is not None) as settings:
+        deployment = deploy_for_run(settings)
+        if resume:
+            failed = last_failed_run(deployment.warehouse)
+            if failed is None:
+                raise UserError("the last run did not fail: nothing to resume")
+            run_id, dates, resume_from = failed.run_id, failed.batch_dates, failed.failed_step
+        else:
+            if input_dir is None:
+                input_dir = settings.home / "sample"
+                config = GeneratorConfig(
+                    seed=seed,
+                    customers=customers,
+                    products=products,
+                    orders=orders,
+                    days=days,
+                    defect_rate=defect_rate,
+                )
                 generate(config, input_dir, overwrite=True)
-        raw = S3Location(names.raw_bucket, "")
-        with timings.step("land in raw bucket"):
-            upload_tree(input_dir, raw, settings)
-        with timings.step("check landing contract"):
-            report = read_raw_tree(input_dir)
-            check_balance(report)
-        if not report.counts:
-            raise UserError(f"no batches under {input_dir}: expected <entity>/ingest_date=.../")
-        with timings.step("load warehouse audit"):
-            staging = S3Location(names.processed_bucket, f"audit/{run_id}")
-            now = dt.datetime.now(dt.UTC)
-            staged = {
-                table: stage_parquet(rows, ENTITIES[table], staging, settings)
-                for table, rows in audit_rows(report, raw, run_id, now).items()
-            }
-            executor = DuckDBExecutor(warehouse_file, s3=settings)
-            try:
-                for statement in create_tables(WAREHOUSE_TABLES):
-                    executor.run(statement)
-                load_audit(executor, staged, sorted({d for d, _ in report.counts}))
-            finally:
-                executor.close()
-    for table in summary_tables(report, timings):
-        out.print(table)
-    read = sum(c.read for c in report.counts.values())
-    accepted = sum(c.loaded for c in report.counts.values())
-    quarantined = sum(c.quarantined for c in report.counts.values())
+            land(input_dir, settings)
+            run_id, resume_from = new_run_id(), ""
+            dates = sorted(raw_batches(settings) - loaded_batches(deployment.warehouse))
+        if not dates:
+            out.print("nothing to do: every batch in the raw bucket is loaded")
+            execution = None
+        else:
+            out.print(
+                f"run {run_id}: {len(dates)} batch(es) {dates[0]} .. {dates[-1]}"
+                + (f", resuming at {resume_from}" if resume_from else ""),
+                highlight=False,
+            )
+            execution = follow(settings, deployment, run_id, dates, resume_from)
+        for table in summary_tables(deployment.warehouse, run_id if execution else None):
+            out.print(table)
     out.print(
-        f"run {run_id}: records read {read:,} = accepted {accepted:,} + quarantined "
-        f"{quarantined:,}\nwarehouse: {warehouse_file}  (try: ecomdw query --warehouse "
-        f'{warehouse_file} "select reason, count(*) from quarantine group by 1")',
+        f"warehouse: {warehouse_file.resolve()}\n"
+        f"buckets (processed batches, quarantine, job markers): {buckets_folder(base)}\n"
+        f'try: ecomdw query --warehouse {warehouse_file} "select * from sales_trends limit 5"',
         highlight=False,
     )
+    if execution is not None and execution.status != "SUCCEEDED":
+        raise UserError(
+            f"run {run_id} failed at {execution.failed_step}: {execution.error} "
+            "(`ecomdw run --resume` reruns from there)"
+        )
