@@ -141,7 +141,7 @@ def test_a_missing_batch_is_a_drop_in_volume() -> None:
 
 def test_freshness_is_judged_as_of_each_batch_but_not_the_initial_load() -> None:
     ages = dict(zip(days(0, 1, 2), [900.0, 20.0, 49.5], strict=True))
-    judged, stale = stale_batches(ages, days(0, 1, 2), hours=48)
+    judged, stale = stale_batches(ages, days(0, 1, 2), hours=48, initial=days(0)[0])
     assert (judged, stale) == (days(1, 2), days(2))
 
 

@@ -206,17 +206,20 @@ def volume_outliers(
 
 
 def stale_batches(
-    age_hours_per_batch: Mapping[dt.date, float], checked: Iterable[dt.date], hours: int
+    age_hours_per_batch: Mapping[dt.date, float],
+    checked: Iterable[dt.date],
+    hours: int,
+    *,
+    initial: dt.date,
 ) -> tuple[list[dt.date], list[dt.date]]:
     """The checked batches that could be judged, and those whose newest row is older than
     `hours` at the end of the batch's day.
 
-    `age_hours_per_batch` holds every batch with rows of the table up to the last checked one.
     Freshness is judged as of each batch, not the wall clock: a rerun gives the same verdict, and
-    a backfill of old dates is not stale for being old. A table's first batch is not judged: an
-    initial load carries the history before it.
+    a backfill of old dates is not stale for being old. The `initial` batch (the first one ever)
+    is not judged: an initial load carries the history before it. A batch without rows of the
+    table is not judged either: the volume rule speaks for it.
     """
-    initial = min(age_hours_per_batch, default=None)
     judged = sorted(d for d in set(checked) if d in age_hours_per_batch and d != initial)
     return judged, [d for d in judged if age_hours_per_batch[d] > hours]
 
