@@ -1,0 +1,324 @@
+"""The model's data-quality rules (`ecomdw.core.quality`) evaluated on Spark, over batches of
+the processed bucket, and their results written where the warehouse load and people find them.
+
+A table's frame holds every batch up to the last one checked, each row with its batch folder's
+date in `BATCH`. Value rules and unique keys look at the checked batches only; relationships
+look for parents in every batch up to the last one (a parent may have come earlier); volume
+compares each checked batch with the batches before it. Per table, the row rules are counted in
+one aggregation, and each key, each foreign key and the per-batch counts take one pass more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any
+
+from pyspark.sql import Column as SparkColumn
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as fn
+from pyspark.sql.types import DateType, StructField, StructType
+
+from ecomdw.core.model import DQ_RESULT, RAW_ENTITIES, WAREHOUSE_TABLES, Entity
+from ecomdw.core.processed import BATCH_FOLDER, STAGED, WAREHOUSE
+from ecomdw.core.quality import (
+    VOLUME_HISTORY,
+    Check,
+    Rule,
+    RuleResult,
+    stale_batches,
+    volume_outliers,
+)
+from ecomdw.core.spark_schema import struct_type
+from ecomdw.etl.io import batch_dates_under, join_uri
+from ecomdw.etl.transforms.stage import staged_schema
+
+BATCH = BATCH_FOLDER
+"""The column carrying each row's batch date, read from its folder: `dim_date` has no
+`batch_date` column, and a folder is what the warehouse loads."""
+SAMPLES = 3
+REPORTS = "quality"
+CONCURRENT_TABLES = 4
+ROW_CHECKS = (Check.NOT_NULL, Check.ACCEPTED_VALUES, Check.RANGE, Check.PATTERN)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one quality gate checks: the tables under one folder of the processed bucket."""
+
+    name: str
+    folder: str
+    tables: tuple[Entity, ...]
+    upstream_job: str  # whose finished batches are pending for the gate
+
+    @property
+    def job(self) -> str:
+        return f"quality_{self.name}"
+
+    def schema(self, table: Entity) -> StructType:
+        return staged_schema(table) if self.folder == STAGED else struct_type(table)
+
+
+RUN_LOGS = ("dq_result", "pipeline_run")  # written by the gates and the runner, not the ETL
+SCOPES: Mapping[str, Scope] = {
+    "staged": Scope("staged", STAGED, RAW_ENTITIES, upstream_job="stage"),
+    "warehouse": Scope(
+        "warehouse",
+        WAREHOUSE,
+        tuple(t for t in WAREHOUSE_TABLES if t.name not in RUN_LOGS),
+        upstream_job="facts",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ScopeBatches:
+    """Every table of a scope, as batches up to the last one checked."""
+
+    frames: Mapping[str, DataFrame]
+    known_batches: tuple[dt.date, ...]  # every batch folder of any table, up to the last
+
+
+def read_table(
+    spark: SparkSession, uri: str, schema: StructType, batches: Sequence[dt.date]
+) -> DataFrame:
+    """The batch folders `batches` under `uri` (those that exist), with `BATCH`."""
+    with_batch = StructType([*schema.fields, StructField(BATCH, DateType(), False)])
+    present = sorted(batch_dates_under(spark, uri) & set(batches))
+    if not present:
+        return spark.createDataFrame([], with_batch)
+    paths = [join_uri(uri, f"{BATCH_FOLDER}={d.isoformat()}") for d in present]
+    return (
+        spark.read.schema(with_batch)
+        .option("basePath", uri)
+        .parquet(*paths)
+        .select(*with_batch.fieldNames())
+    )
+
+
+def read_scope(
+    spark: SparkSession, processed_uri: str, scope: Scope, up_to: dt.date
+) -> ScopeBatches:
+    uris = {t.name: join_uri(processed_uri, scope.folder, t.name) for t in scope.tables}
+    dates = {
+        t.name: {d for d in batch_dates_under(spark, uris[t.name]) if d <= up_to}
+        for t in scope.tables
+    }
+    frames = {
+        t.name: read_table(spark, uris[t.name], scope.schema(t), sorted(dates[t.name]))
+        for t in scope.tables
+    }
+    known = tuple(sorted(set().union(*dates.values())))
+    return ScopeBatches(frames, known)
+
+
+def _violation(rule: Rule) -> SparkColumn:
+    """True on a row that breaks a row rule; a null breaks only not_null."""
+    value = fn.col(rule.columns[0])
+    if rule.check is Check.NOT_NULL:
+        return value.isNull()
+    if rule.check is Check.ACCEPTED_VALUES:
+        broken = ~value.isin(list(rule.accepted_values))
+    elif rule.check is Check.PATTERN:
+        assert rule.pattern is not None
+        broken = ~value.rlike(rule.pattern)
+    else:
+        outside = []
+        if rule.min_value is not None:
+            low = fn.lit(rule.min_value)
+            outside.append(value <= low if rule.min_exclusive else value < low)
+        if rule.max_value is not None:
+            outside.append(value > fn.lit(rule.max_value))
+        broken = reduce(lambda a, b: a | b, outside)
+    return value.isNotNull() & broken
+
+
+def _examples(rows: Sequence[Any]) -> str:
+    return "; ".join(", ".join(f"{k}={v}" for k, v in row.asDict().items()) for row in rows)
+
+
+def _complete(frame: DataFrame, columns: Sequence[str]) -> DataFrame:
+    return frame.where(reduce(lambda a, b: a & b, (fn.col(c).isNotNull() for c in columns)))
+
+
+def _unique_result(rule: Rule, checked: DataFrame) -> RuleResult:
+    per_key = _complete(checked, rule.columns).groupBy(BATCH, *rule.columns).count()
+    repeated = fn.col("count") > 1
+    totals = per_key.agg(
+        fn.coalesce(fn.sum("count"), fn.lit(0)).alias("rows"),
+        fn.coalesce(fn.sum(fn.when(repeated, fn.col("count"))), fn.lit(0)).alias("failed"),
+        fn.count(fn.when(repeated, 1)).alias("keys"),
+    ).first()
+    assert totals is not None
+    failed, detail = int(totals["failed"]), ""
+    if failed:
+        examples = per_key.where(repeated).drop("count").limit(SAMPLES).collect()
+        detail = (
+            f"{totals['keys']} keys repeat within a batch, {failed} rows, "
+            f"e.g. {_examples(examples)}"
+        )
+    return RuleResult(rule, int(totals["rows"]), failed, detail)
+
+
+def _relationship_result(rule: Rule, checked: DataFrame, parent: DataFrame) -> RuleResult:
+    pairs = zip(rule.columns, rule.referenced_columns, strict=True)
+    keys = parent.select(*(fn.col(theirs).alias(ours) for ours, theirs in pairs)).distinct()
+    found = keys.withColumn("_found", fn.lit(True))
+    linked = _complete(checked, rule.columns).join(found, list(rule.columns), "left")
+    orphan = fn.col("_found").isNull()
+    totals = linked.agg(
+        fn.count(fn.lit(1)).alias("rows"), fn.count(fn.when(orphan, 1)).alias("failed")
+    ).first()
+    assert totals is not None
+    failed, detail = int(totals["failed"]), ""
+    if failed:
+        orphans = linked.where(orphan).select(BATCH, *rule.columns).distinct()
+        target = f"{rule.references}({', '.join(rule.referenced_columns)})"
+        examples = _examples(orphans.limit(SAMPLES).collect())
+        detail = f"{failed} rows reference no {target}, e.g. {examples}"
+    return RuleResult(rule, int(totals["rows"]), failed, detail)
+
+
+def _profile_results(
+    rules: Sequence[Rule], frame: DataFrame, checked: Sequence[dt.date], known: Sequence[dt.date]
+) -> list[RuleResult]:
+    """Row rules, freshness and volume in one pass over the recent batches: per batch, its rows,
+    each row rule's violations in the checked batches, and the newest row's age."""
+    row_rules = [r for r in rules if r.check in ROW_CHECKS]
+    fresh = next((r for r in rules if r.check is Check.FRESHNESS), None)
+    window = [*[d for d in known if d < checked[0]][-VOLUME_HISTORY:], *checked]
+    in_checked = fn.col(BATCH).isin(list(checked))
+    newest = [fn.max(fn.col(fresh.columns[0]).cast("timestamp")).alias("newest")] if fresh else []
+    per_batch = (
+        frame.where(fn.col(BATCH) >= window[0])
+        .groupBy(BATCH)
+        .agg(
+            fn.count(fn.lit(1)).alias("rows"),
+            *(
+                fn.count(fn.when(in_checked & _violation(r), 1)).alias(f"r{i}")
+                for i, r in enumerate(row_rules)
+            ),
+            *newest,
+        )
+    )
+    if fresh:
+        day_end = fn.unix_timestamp(fn.date_add(fn.col(BATCH), 1).cast("timestamp"))
+        per_batch = per_batch.withColumn("age", (day_end - fn.unix_timestamp("newest")) / 3600)
+    stats = {row[BATCH]: row for row in per_batch.collect()}
+    checked_rows = sum(int(stats[d]["rows"]) for d in checked if d in stats)
+    results = {}
+    for i, rule in enumerate(row_rules):
+        failed = sum(int(stats[d][f"r{i}"]) for d in checked if d in stats)
+        detail = f"{failed} of {checked_rows} rows" if failed else ""
+        if failed and rule.check is not Check.NOT_NULL:
+            bad = frame.where(in_checked & _violation(rule)).select(BATCH, rule.columns[0])
+            detail += f", e.g. {_examples(bad.distinct().limit(SAMPLES).collect())}"
+        results[rule] = RuleResult(rule, checked_rows, failed, detail)
+    for rule in rules:
+        if rule.check is Check.FRESHNESS:
+            assert rule.freshness_hours is not None
+            ages = {d: float(s["age"]) for d, s in stats.items() if s["age"] is not None}
+            judged, stale = stale_batches(ages, checked, rule.freshness_hours, initial=known[0])
+            detail = ", ".join(
+                f"batch {d}: newest {rule.columns[0]} {ages[d]:.1f} h before the day's end"
+                for d in stale
+            )
+            results[rule] = RuleResult(rule, len(judged), len(stale), detail)
+        elif rule.check is Check.VOLUME:
+            assert rule.max_volume_change is not None
+            rows = {d: int(stats[d]["rows"]) if d in stats else 0 for d in window}
+            judged, outliers = volume_outliers(rows, checked, rule.max_volume_change)
+            detail = ", ".join(
+                f"batch {o.batch}: {o.rows} rows against a recent mean of {o.recent_mean:.1f}"
+                for o in outliers
+            )
+            results[rule] = RuleResult(rule, len(judged), len(outliers), detail)
+    return list(results.values())
+
+
+def evaluate(
+    rules: Sequence[Rule],
+    frames: Mapping[str, DataFrame],
+    checked: Sequence[dt.date],
+    known_batches: Sequence[dt.date],
+) -> list[RuleResult]:
+    """Every rule's result, in the order of `rules`.
+
+    `frames`: per table, its rows of every batch up to the last checked one, with `BATCH`;
+    `known_batches`: every batch of the scope up to there (a table without rows in one of them
+    had a volume of 0).
+    """
+    wanted = sorted(set(checked))
+    known = sorted(set(known_batches) | set(wanted))
+
+    def table_results(table: str) -> list[RuleResult]:
+        mine = [r for r in rules if r.table == table]
+        frame = frames[table]
+        batch_checked = frame.where(fn.col(BATCH).isin(wanted))
+        return [
+            *_profile_results(
+                [r for r in mine if r.check not in (Check.UNIQUE, Check.RELATIONSHIPS)],
+                frame,
+                wanted,
+                known,
+            ),
+            *(_unique_result(r, batch_checked) for r in mine if r.check is Check.UNIQUE),
+            *(
+                _relationship_result(r, batch_checked, frames[r.references])
+                for r in mine
+                if r.check is Check.RELATIONSHIPS
+            ),
+        ]
+
+    # Tables side by side: most of a small Spark job is scheduling, not work.
+    with ThreadPoolExecutor(max_workers=CONCURRENT_TABLES) as pool:
+        found = pool.map(table_results, dict.fromkeys(r.table for r in rules))
+        results = {result.rule: result for table in found for result in table}
+    return [results[rule] for rule in rules]
+
+
+def write_results(
+    spark: SparkSession,
+    processed_uri: str,
+    scope: Scope,
+    batches: Sequence[dt.date],
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
+    """The DQ_RESULT rows into each checked batch's folder, for the warehouse load to MERGE
+    (keyed by run, table and rule, so the same rows in several folders load once). A folder's
+    rows of the other scope's tables are kept: both gates of a run write there."""
+    uri = join_uri(processed_uri, WAREHOUSE, DQ_RESULT.name)
+    schema = struct_type(DQ_RESULT)
+    ours = [t.name for t in scope.tables]
+    existing = read_table(spark, uri, schema, batches)
+    kept = [tuple(r) for r in existing.where(~fn.col("table_name").isin(ours)).collect()]
+    written = [*kept, *((*row, day) for day in batches for row in rows)]
+    with_batch = StructType([*schema.fields, StructField(BATCH, DateType(), False)])
+    (
+        spark.createDataFrame(written, with_batch)
+        .withColumn(BATCH, fn.date_format(BATCH, "yyyy-MM-dd"))
+        .coalesce(1)
+        .write.mode("overwrite")
+        .option("partitionOverwriteMode", "dynamic")
+        .partitionBy(BATCH)
+        .parquet(uri)
+    )
+
+
+def report_uri(processed_uri: str, run_id: str, scope: Scope) -> str:
+    return join_uri(processed_uri, REPORTS, run_id, f"{scope.name}.json")
+
+
+def write_report(spark: SparkSession, uri: str, report: Mapping[str, Any]) -> None:
+    """One JSON object at `uri`, through Hadoop's FileSystem (local, file:// or s3://)."""
+    jvm: Any = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    stream = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).create(path, True)
+    try:
+        stream.write(bytearray(json.dumps(report, indent=2).encode()))
+    finally:
+        stream.close()
