@@ -1,21 +1,29 @@
-"""`ecomdw run` as a user runs it: a generated sample with defects, and a user's own exports."""
+"""`ecomdw run` as a user runs it: a generated sample with defects through the whole pipeline
+(Glue jobs on local Spark, the Data API load, the state machine) into the warehouse."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from ecomdw.core.contract import read_raw_tree
+from ecomdw.core.generator import GeneratorConfig, generate
+from ecomdw.core.model import WAREHOUSE_TABLES
 from ecomdw.warehouse.executors import DuckDBExecutor
 
-pytestmark = [pytest.mark.e2e, pytest.mark.duckdb]
+pytestmark = [pytest.mark.e2e, pytest.mark.spark, pytest.mark.slow]
 
-SMALL = ["--customers", "120", "--products", "40", "--orders", "400", "--days", "12"]
+DAYS = 2
+SAMPLE = GeneratorConfig(customers=80, products=30, orders=240, days=DAYS + 1, defect_rate=0.05)
+RUN_ONLY = {"pipeline_run", "dq_result"}  # a new run adds its own rows there, by design
 
 
 def ecomdw(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -28,67 +36,91 @@ def ecomdw(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def quarantine_fingerprint(warehouse: Path) -> list[tuple[object, ...]]:
+def query(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
     executor = DuckDBExecutor(warehouse, read_only=True)
     try:
-        result = executor.run(
-            "select entity, source_file, line_number, reason, raw_text from quarantine "
-            "union all select entity, source_file, records_read, 'lineage', "
-            "cast(records_quarantined as varchar) from batch_lineage order by 1, 2, 3, 4"
-        )
+        result = executor.run(sql)
     finally:
         executor.close()
     assert result is not None
     return result.rows
 
 
-def test_sample_run_quarantines_exactly_the_planted_defects_and_reruns_cleanly(
-    tmp_path: Path,
-) -> None:
-    home, warehouse = tmp_path / "home", tmp_path / "w.duckdb"
-    first = ecomdw(home, "run", "--warehouse", str(warehouse), "--defect-rate", "0.05", *SMALL)
-    assert first.returncode == 0, first.stderr
-    assert "records read" in first.stdout and str(warehouse) in first.stdout
-
-    manifest = json.loads((home / "sample" / "_manifest.json").read_text())
-    planted = Counter((d["entity"], d["defect"]) for d in manifest["defects"])
-    rows = quarantine_fingerprint(warehouse)
-    found = Counter((entity, reason) for entity, _, _, reason, _ in rows if reason != "lineage")
-    assert found == planted and sum(found.values()) > 0
-
-    located = {(d["entity"], d["file"].split("/", 1)[1], d["line"]) for d in manifest["defects"]}
-    assert located == {
-        (entity, source.split("/", 3)[3].split("/", 1)[1], line)
-        for entity, source, line, reason, _ in rows
-        if reason != "lineage"
-    }
-
-    second = ecomdw(home, "run", "--warehouse", str(warehouse), "--defect-rate", "0.05", *SMALL)
-    assert second.returncode == 0, second.stderr
-    assert quarantine_fingerprint(warehouse) == rows
+def checksums(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every loaded table's rows, sorted, without the per-run stamps."""
+    tables = [t for t in WAREHOUSE_TABLES if t.name not in RUN_ONLY]
+    found = {}
+    for table in tables:
+        columns = [c for c in table.column_names if c not in {"run_id", "loaded_at"}]
+        found[table.name] = query(
+            warehouse, f"select {', '.join(columns)} from {table.name} order by 1, 2, 3"
+        )
+    return found
 
 
-def test_a_users_own_exports_with_a_bad_line(tmp_path: Path) -> None:
-    raw = tmp_path / "exports"
-    batch = raw / "exchange_rates" / "ingest_date=2026-02-01"
-    batch.mkdir(parents=True)
-    (batch / "rates.csv").write_text(
-        "currency,rate_date,usd_per_unit\nEUR,2026-02-01,1.08\nGBP,2026-02-01,lots\n"
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The sample, and the same sample without its last day."""
+    root = tmp_path_factory.mktemp("raw")
+    full, first_days = root / "full", root / "first"
+    generate(SAMPLE, full)
+    shutil.copytree(full, first_days)
+    last = SAMPLE.batch_date(DAYS).isoformat()
+    for folder in first_days.glob(f"*/ingest_date={last}"):
+        shutil.rmtree(folder)
+    return {"full": full, "first": first_days}
+
+
+def test_run_rerun_and_one_more_day(raw: dict[str, Path], tmp_path: Path) -> None:
+    home, warehouse = tmp_path / "home", tmp_path / "warehouse.duckdb"
+
+    first = ecomdw(home, "run", "--input", str(raw["first"]), "--warehouse", str(warehouse))
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+
+    reference = read_raw_tree(raw["first"], keep_records=True)
+    lines = reference.loaded["order_items"]
+    assert query(warehouse, "select count(*), sum(quantity) from fact_order_line") == [
+        (len(lines), sum(int(r.values["quantity"]) for r in lines))  # type: ignore[call-overload]
+    ]
+    latest_order = {}
+    for record in reference.loaded["orders"]:
+        latest_order[record.values["order_id"]] = record.values
+    assert query(warehouse, "select count(*) from fact_order") == [(len(latest_order),)]
+    rates = reference.loaded["exchange_rates"]
+    assert query(warehouse, "select sum(usd_per_unit) from fact_exchange_rate") == [
+        (sum((Decimal(str(r.values["usd_per_unit"])) for r in rates), Decimal(0)),)
+    ]
+
+    quarantined = query(
+        warehouse, "select entity, source_file, line_number, reason from quarantine"
     )
-    warehouse = tmp_path / "w.duckdb"
-    result = ecomdw(tmp_path / "home", "run", "--input", str(raw), "--warehouse", str(warehouse))
-    assert result.returncode == 0, result.stderr
-    rows = quarantine_fingerprint(warehouse)
-    quarantined = [r for r in rows if r[3] != "lineage"]
-    assert len(quarantined) == 1
-    entity, source, line, reason, raw_text = quarantined[0]
-    assert (entity, line, reason, raw_text) == (
-        "exchange_rates",
-        3,
-        "wrong_type",
-        "GBP,2026-02-01,lots",
+    assert sorted(quarantined) == sorted(
+        (d.entity, d.source_file, d.line_number, str(d.reason)) for d in reference.defects
     )
-    assert source.endswith("exchange_rates/ingest_date=2026-02-01/rates.csv")
+    manifest = json.loads((raw["full"] / "_manifest.json").read_text())
+    planted = Counter(
+        (d["entity"], d["defect"]) for d in manifest["defects"] if d["batch_date"] < last_day()
+    )
+    found = Counter((entity, reason) for entity, _, _, reason in quarantined)
+    assert sum(planted.values()) > 0 and not planted - found, "every planted defect is found"
+
+    before = checksums(warehouse)
+    again = ecomdw(home, "run", "--input", str(raw["first"]), "--warehouse", str(warehouse))
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "nothing to do" in again.stdout
+    assert checksums(warehouse) == before
+
+    more = ecomdw(home, "run", "--input", str(raw["full"]), "--warehouse", str(warehouse))
+    assert more.returncode == 0, more.stdout[-3000:] + more.stderr[-3000:]
+    assert f"1 batch(es) {last_day()}" in more.stdout
+    loaded = query(warehouse, "select distinct batch_date from batch_lineage order by 1")
+    assert [str(d) for (d,) in loaded] == [
+        SAMPLE.batch_date(i).isoformat() for i in range(DAYS + 1)
+    ]
+
+
+def last_day() -> str:
+    return SAMPLE.batch_date(DAYS).isoformat()
 
 
 def test_a_missing_input_folder_is_one_clear_line(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ from ecomdw.core.errors import UserError
 from ecomdw.core.generator import GeneratorConfig, generate
 from ecomdw.core.model import WAREHOUSE_TABLES
 from ecomdw.core.settings import Settings, load_settings
-from ecomdw.core.storage import S3Location, upload_tree
+from ecomdw.core.storage import S3Location, ensure_bucket, upload_tree
 from ecomdw.emulation.server import EmbeddedEmulator, running_state
 from ecomdw.emulation.stepfunctions import SECOND_SECONDS_VARIABLE
 from ecomdw.warehouse.executors import RedshiftDataApiExecutor
@@ -76,6 +76,7 @@ def restore_buckets(settings: Settings) -> None:
     for purpose in KEPT_BUCKETS:
         kept = buckets_folder(settings) / purpose
         if kept.is_dir() and any(kept.iterdir()):
+            ensure_bucket(settings.names.bucket(purpose), settings)
             upload_tree(kept, S3Location(settings.names.bucket(purpose), ""), settings)
 
 

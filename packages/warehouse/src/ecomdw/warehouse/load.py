@@ -37,7 +37,7 @@ from ecomdw.core.storage import is_s3
 from .executors import Executor
 
 RUN_STAMP_COLUMNS = frozenset({"run_id", "loaded_at"})
-RUN_LOG_TABLES = frozenset({"dq_result", "pipeline_run"})  # written by their runs, not batches
+RUN_LOG_TABLES = frozenset({"pipeline_run"})  # written by the run itself, not by a job
 DEFAULT_IAM_ROLE = "default"
 
 
