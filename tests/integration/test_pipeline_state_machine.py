@@ -7,6 +7,7 @@ import json
 import textwrap
 import time
 import uuid
+from contextlib import suppress
 from typing import Any
 
 import pytest
@@ -51,26 +52,36 @@ def deployed(local_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[
         Key="jobs/trace.py",
         Body=textwrap.dedent(TRACE_SCRIPT).replace("{bucket}", bucket).encode(),
     )
-    for job in PIPELINE.glue_jobs:
-        glue.create_job(
-            Name=names.glue_job(job.name),
-            Role=ROLE,
-            Command={"Name": "glueetl", "ScriptLocation": f"s3://{bucket}/jobs/trace.py"},
-            GlueVersion="5.0",
+    # moto's state is per process: other tests may have made these names already.
+    job = {
+        "Role": ROLE,
+        "Command": {"Name": "glueetl", "ScriptLocation": f"s3://{bucket}/jobs/trace.py"},
+        "GlueVersion": "5.0",
+    }
+    for step in PIPELINE.glue_jobs:
+        try:
+            glue.create_job(Name=names.glue_job(step.name), **job)
+        except glue.exceptions.AlreadyExistsException:
+            glue.update_job(JobName=names.glue_job(step.name), JobUpdate=job)
+    with suppress(glue.exceptions.AlreadyExistsException):
+        glue.create_database(DatabaseInput={"Name": names.glue_database})
+    crawler = {
+        "Role": ROLE,
+        "DatabaseName": names.glue_database,
+        "Targets": {"S3Targets": [{"Path": f"s3://{bucket}/trace/"}]},
+    }
+    try:
+        glue.create_crawler(Name=names.glue_crawler, **crawler)
+    except glue.exceptions.AlreadyExistsException:
+        glue.update_crawler(Name=names.glue_crawler, **crawler)
+    redshift = client("redshift", local_settings)
+    with suppress(redshift.exceptions.ClusterAlreadyExistsFault):
+        redshift.create_cluster(
+            ClusterIdentifier=names.redshift_cluster,
+            NodeType="ra3.xlplus",
+            MasterUsername="admin",
+            MasterUserPassword="Password1",
         )
-    glue.create_database(DatabaseInput={"Name": names.glue_database})
-    glue.create_crawler(
-        Name=names.glue_crawler,
-        Role=ROLE,
-        DatabaseName=names.glue_database,
-        Targets={"S3Targets": [{"Path": f"s3://{bucket}/trace/"}]},
-    )
-    client("redshift", local_settings).create_cluster(
-        ClusterIdentifier=names.redshift_cluster,
-        NodeType="ra3.xlplus",
-        MasterUsername="admin",
-        MasterUserPassword="Password1",
-    )
     target = RedshiftTarget(names.redshift_database, cluster_identifier=names.redshift_cluster)
     definition = state_machine(PIPELINE, names, target, LOADS)
     arn = client("stepfunctions", local_settings).create_state_machine(
