@@ -21,7 +21,12 @@ import boto3
 from botocore.config import Config
 
 from ecomdw.core.aws import EMULATOR_CREDENTIALS
-from ecomdw.emulation.cfn_resources import EMULATED_TYPES, NOT_EMULATED, NOT_EMULATED_PROPERTIES
+from ecomdw.emulation.cfn_resources import (
+    EMULATED_TYPES,
+    GLUE_JOB_FIELDS,
+    NOT_EMULATED,
+    NOT_EMULATED_PROPERTIES,
+)
 
 BY_EMULATOR = "created by emulator"
 BY_ECOMDW = "created by ecomdw emulation"
@@ -697,25 +702,9 @@ def _account(r: Reading) -> str:
 
 def read_glue_job(r: Reading) -> dict[str, Any]:
     job = r.clients("glue").get_job(JobName=r.physical_id)["Job"]
-    observed = {key: job[key] for key in (*GLUE_JOB_READ, "Name") if key in job}
+    observed = {key: job[key] for key in (*GLUE_JOB_FIELDS, "Name") if key in job}
     observed["Tags"] = _glue_tags(r, f"{_account(r)}:job/{r.physical_id}")
     return observed
-
-
-GLUE_JOB_READ = (
-    "Description",
-    "Role",
-    "GlueVersion",
-    "Command",
-    "WorkerType",
-    "NumberOfWorkers",
-    "Timeout",
-    "MaxRetries",
-    "ExecutionProperty",
-    "SecurityConfiguration",
-    "Connections",
-    "DefaultArguments",
-)
 
 
 def read_glue_crawler(r: Reading) -> dict[str, Any]:
