@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import textwrap
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +200,166 @@ def test_max_concurrent_runs_is_honoured(local_settings: Settings, tmp_path: Pat
         second: "SUCCEEDED",
         third: "SUCCEEDED",
     }
+
+
+def unique(name: str) -> str:
+    """A job name of this test alone: moto's Glue jobs live as long as the test process."""
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+def gone(pid: int, within: float = 10) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_batch_stop_job_run_kills_the_script_and_its_children(
+    local_settings: Settings, tmp_path: Path
+) -> None:
+    name, pids = unique("stopped"), tmp_path / "pids"
+    deploy_job(
+        local_settings,
+        name,
+        """
+        import os, subprocess, sys, time
+        child = subprocess.Popen(["sleep", "600"])
+        pids = sys.argv[sys.argv.index("--pids") + 1]
+        with open(pids + ".tmp", "w") as out:
+            out.write(f"{os.getpid()} {child.pid}")
+        os.rename(pids + ".tmp", pids)
+        time.sleep(600)
+        """,
+        DefaultArguments={"--pids": str(pids)},
+    )
+    glue = client("glue", local_settings)
+    run_id = glue.start_job_run(JobName=name)["JobRunId"]
+    deadline = time.monotonic() + 30
+    while not pids.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    script_pid, child_pid = map(int, pids.read_text().split())
+
+    stopped = glue.batch_stop_job_run(JobName=name, JobRunIds=[run_id])
+
+    assert stopped["SuccessfulSubmissions"] == [{"JobName": name, "JobRunId": run_id}]
+    assert stopped["Errors"] == []
+    right_after = glue.get_job_run(JobName=name, RunId=run_id)["JobRun"]["JobRunState"]
+    assert right_after in {"STOPPING", "STOPPED"}
+    run = wait_for_run(local_settings, name, run_id, within=30)
+    assert run["JobRunState"] == "STOPPED"
+    assert "ErrorMessage" not in run
+    assert run["CompletedOn"] >= run["StartedOn"]
+    assert gone(script_pid) and gone(child_pid)
+    # The job may run again at once: a stopped run holds no concurrency slot.
+    again = glue.start_job_run(JobName=name, Arguments={"--pids": str(tmp_path / "again")})
+    glue.batch_stop_job_run(JobName=name, JobRunIds=[again["JobRunId"]])
+    assert wait_for_run(local_settings, name, again["JobRunId"])["JobRunState"] == "STOPPED"
+
+
+def test_batch_stop_job_run_reports_the_runs_it_cannot_stop(local_settings: Settings) -> None:
+    name = unique("finished")
+    deploy_job(local_settings, name, "print('done')\n")
+    glue = client("glue", local_settings)
+    run_id = glue.start_job_run(JobName=name)["JobRunId"]
+    assert wait_for_run(local_settings, name, run_id)["JobRunState"] == "SUCCEEDED"
+
+    stopped = glue.batch_stop_job_run(JobName=name, JobRunIds=[run_id, "jr_unknown"])
+
+    assert stopped["SuccessfulSubmissions"] == []
+    errors = {error["JobRunId"]: error for error in stopped["Errors"]}
+    assert errors[run_id]["JobName"] == name
+    assert errors[run_id]["ErrorDetail"]["ErrorCode"] == "InvalidInputException"
+    assert "SUCCEEDED" in errors[run_id]["ErrorDetail"]["ErrorMessage"]
+    assert errors["jr_unknown"]["ErrorDetail"]["ErrorCode"] == "EntityNotFoundException"
+    assert glue.get_job_run(JobName=name, RunId=run_id)["JobRun"]["JobRunState"] == "SUCCEEDED"
+
+
+def attempts(settings: Settings, name: str, first_run_id: str) -> list[Any]:
+    """The job's runs from `first_run_id` on, following `PreviousRunId`, each waited for."""
+    glue = client("glue", settings)
+    chain = [wait_for_run(settings, name, first_run_id)]
+    while True:
+        runs = glue.get_job_runs(JobName=name)["JobRuns"]
+        following = [run for run in runs if run.get("PreviousRunId") == chain[-1]["Id"]]
+        if not following:
+            return chain
+        (next_run,) = following
+        chain.append(wait_for_run(settings, name, next_run["Id"]))
+
+
+def test_failed_run_is_retried_and_the_retry_succeeds(local_settings: Settings) -> None:
+    name = unique("flaky")
+    marker = f"markers/{name}"
+    ensure_bucket(DATA_BUCKET, local_settings)
+    deploy_job(
+        local_settings,
+        name,
+        """
+        import sys
+        import boto3
+        from botocore.exceptions import ClientError
+        from awsglue.utils import getResolvedOptions
+
+        args = getResolvedOptions(sys.argv, ["bucket", "marker"])
+        s3 = boto3.client("s3")
+        try:
+            s3.head_object(Bucket=args["bucket"], Key=args["marker"])
+        except ClientError:
+            s3.put_object(Bucket=args["bucket"], Key=args["marker"], Body=args["JOB_RUN_ID"])
+            raise RuntimeError("first attempt fails") from None
+        print(f"attempt after {s3.get_object(Bucket=args['bucket'], Key=args['marker'])['Body'].read().decode()}")
+        """,  # noqa: E501
+        DefaultArguments={"--bucket": DATA_BUCKET, "--marker": marker},
+        MaxRetries=2,
+    )
+    run_id = client("glue", local_settings).start_job_run(JobName=name)["JobRunId"]
+
+    first, second = attempts(local_settings, name, run_id)
+
+    assert (first["JobRunState"], first["Attempt"]) == ("FAILED", 0)
+    assert first["ErrorMessage"] == "RuntimeError: first attempt fails"
+    assert (second["JobRunState"], second["Attempt"]) == ("SUCCEEDED", 1)
+    assert second["Id"] != first["Id"]
+    assert second["PreviousRunId"] == first["Id"]
+    assert second["Arguments"] == first["Arguments"]
+    assert log_messages(local_settings, OUTPUT_LOG_GROUP, second["Id"]) == [
+        f"attempt after {first['Id']}"
+    ]
+    assert len(client("glue", local_settings).get_job_runs(JobName=name)["JobRuns"]) == 2
+
+
+def test_run_that_always_fails_is_tried_max_retries_plus_one_times(
+    local_settings: Settings,
+) -> None:
+    name = unique("broken")
+    deploy_job(
+        local_settings,
+        name,
+        """
+        import sys
+        from awsglue.utils import getResolvedOptions
+
+        raise ValueError(f"run {getResolvedOptions(sys.argv, [])['JOB_RUN_ID']} fails")
+        """,
+        MaxRetries=2,
+    )
+    run_id = client("glue", local_settings).start_job_run(JobName=name)["JobRunId"]
+
+    chain = attempts(local_settings, name, run_id)
+
+    assert [(run["Attempt"], run["JobRunState"]) for run in chain] == [
+        (0, "FAILED"),
+        (1, "FAILED"),
+        (2, "FAILED"),
+    ]
+    assert [run["ErrorMessage"] for run in chain] == [
+        f"ValueError: run {run['Id']} fails" for run in chain
+    ]
+    assert "PreviousRunId" not in chain[0]
+    assert [run["PreviousRunId"] for run in chain[1:]] == [run["Id"] for run in chain[:-1]]
+    runs = client("glue", local_settings).get_job_runs(JobName=name)["JobRuns"]
+    assert sorted(run["Id"] for run in runs) == sorted(run["Id"] for run in chain)

@@ -9,10 +9,17 @@ emulator too. The run's state is that of the process: SUCCEEDED, FAILED with the
 Python error, or TIMEOUT once the job's `Timeout` minutes have passed (the process is killed).
 Driver stdout and stderr land in CloudWatch Logs as on AWS: `/aws-glue/jobs/output` and
 `/aws-glue/jobs/error`, one stream per run id, written before the run leaves RUNNING.
+
+`BatchStopJobRun` (which moto lacks) moves a running run to STOPPING, kills its script's process
+group, and the run is STOPPED once the process is gone. A FAILED run of a job whose `MaxRetries`
+is above zero is followed by a new attempt, as in Glue: a new run id, `Attempt` one higher and
+`PreviousRunId` the failed run's, up to `MaxRetries` attempts after the first. Only FAILED runs
+are retried here: TIMEOUT and STOPPED are not.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -27,9 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
+from moto.core.common_types import TYPE_RESPONSE
 from moto.core.utils import utcnow
 from moto.glue.exceptions import ConcurrentRunsExceededException
 from moto.glue.models import FakeJob, FakeJobRun
+from moto.glue.responses import GlueResponse
 
 from ecomdw.core.aws import EMULATOR_CREDENTIALS, client, spark_s3_conf
 from ecomdw.core.settings import Settings
@@ -43,18 +52,32 @@ DEFAULT_TIMEOUT_MINUTES = 2880  # Glue's default for Spark jobs: 48 hours
 MINUTE_SECONDS_VARIABLE = "ECOMDW_GLUE_MINUTE_SECONDS"
 """Seconds in one minute of a job's `Timeout` (60); tests shorten it so a timeout costs seconds."""
 ACTIVE_STATES = ("STARTING", "RUNNING", "STOPPING")
+CAPACITY_FIELDS = (
+    "allocated_capacity",
+    "max_capacity",
+    "worker_type",
+    "security_configuration",
+    "number_of_workers",
+    "notification_property",
+)
+"""The `StartJobRun` settings that fall back to the job's own, and that a retry keeps."""
 
 
 class ExecutedJobRun(FakeJobRun):
     """A moto job run whose state is its script's process, not moto's canned progression."""
 
-    def __init__(self, job: FakeJob, **fields: Any) -> None:
+    def __init__(self, job: FakeJob, attempt: int = 0, **fields: Any) -> None:
+        """`job_run_id` in `fields` is moto's name for the run this one repeats (PreviousRunId)."""
         super().__init__(job_name=job.name, **fields)
         self.glue_version = job.glue_version
+        self.attempt = attempt
         self.state = "RUNNING"
         self.error_message: str | None = None
         self.finished_on: datetime | None = None
         self.execution_seconds = 0
+        self.stop_requested = False
+        self.process: subprocess.Popen[bytes] | None = None
+        self.lock = threading.Lock()  # the stop request against the script's launch
 
     @property
     def status(self) -> str:
@@ -69,14 +92,49 @@ class ExecutedJobRun(FakeJobRun):
         return int(self.timeout or DEFAULT_TIMEOUT_MINUTES)
 
     def finish(self, state: str, error_message: str | None, execution_seconds: float) -> None:
-        self.error_message = error_message
-        self.execution_seconds = round(execution_seconds)
-        self.finished_on = self.modified_on = utcnow()
-        self.state = state
+        with self.lock:
+            self.error_message = error_message
+            self.execution_seconds = round(execution_seconds)
+            self.finished_on = self.modified_on = utcnow()
+            self.state = state
+
+    def next_attempt(self, job: FakeJob) -> ExecutedJobRun:
+        """Glue's retry of this failed run: same arguments and capacity, the next attempt."""
+        return ExecutedJobRun(
+            job,
+            attempt=self.attempt + 1,
+            arguments=self.arguments,
+            timeout=self.timeout,
+            job_run_id=self.job_run_id,
+            **{name: getattr(self, name) for name in CAPACITY_FIELDS},
+        )
+
+    def request_stop(self) -> bool:
+        """BatchStopJobRun: STOPPING, and the script's process group killed if it runs yet.
+        False if the run has ended already."""
+        with self.lock:
+            if self.state not in ACTIVE_STATES:
+                return False
+            self.stop_requested = True
+            self.state = "STOPPING"
+            self.modified_on = utcnow()
+            process = self.process
+        if process is not None:
+            _kill_group(process)
+        return True
+
+    def launched(self, process: subprocess.Popen[bytes]) -> None:
+        """Record the script's process; a stop that came first kills it at once."""
+        with self.lock:
+            self.process = process
+            stop = self.stop_requested
+        if stop:
+            _kill_group(process)
 
     def as_dict(self) -> dict[str, Any]:
         described: dict[str, Any] = super().as_dict()
         described |= {
+            "Attempt": self.attempt,
             "ExecutionTime": self.execution_seconds,
             "LogGroupName": "/aws-glue/jobs",
             "GlueVersion": self.glue_version,
@@ -104,6 +162,48 @@ def python_error(stderr: str) -> str | None:
     return next((line for line in lines[starts[-1] + 1 :] if line and not line[0].isspace()), None)
 
 
+def stop_job_runs(job: FakeJob, run_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Glue's `BatchStopJobRun` on `job`: each run id is submitted for stopping or an error.
+
+    A run that is starting or running is submitted (one already STOPPING is, again); a run that
+    has ended, or is not one of the job's, is an error of its own: the call itself succeeds.
+    """
+    runs = {run.job_run_id: run for run in job.job_runs}
+    submitted: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    for run_id in run_ids:
+        run = runs.get(run_id)
+        if run is None:
+            detail = {
+                "ErrorCode": "EntityNotFoundException",
+                "ErrorMessage": f"Job run {run_id} not found for job {job.name}",
+            }
+        elif isinstance(run, ExecutedJobRun) and run.request_stop():
+            submitted.append({"JobName": job.name, "JobRunId": run_id})
+            continue
+        else:
+            detail = {
+                "ErrorCode": "InvalidInputException",
+                "ErrorMessage": f"Job run {run_id} is {run.status} and cannot be stopped",
+            }
+        errors.append({"JobName": job.name, "JobRunId": run_id, "ErrorDetail": detail})
+    return {"SuccessfulSubmissions": submitted, "Errors": errors}
+
+
+def _batch_stop_job_run(response: GlueResponse) -> TYPE_RESPONSE:
+    """The `BatchStopJobRun` action moto's Glue responses lack."""
+    request = response.parameters
+    job = response.glue_backend.get_job(str(request.get("JobName", "")))
+    result = stop_job_runs(job, [str(run_id) for run_id in request.get("JobRunIds") or []])
+    return 200, {}, json.dumps(result)
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill the script and everything it started (Spark's JVM): its own process group."""
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 class GlueJobRunner:
     """Runs the scripts of this process's moto Glue jobs against the emulator at `settings`."""
 
@@ -111,16 +211,19 @@ class GlueJobRunner:
         self.settings = settings
         self._processes: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
+        self._stopped = False
 
     def install(self) -> None:
-        """Make `StartJobRun` of every moto Glue job in this process run through this runner."""
+        """Make `StartJobRun` of every moto Glue job in this process run through this runner,
+        and answer `BatchStopJobRun`."""
         runner = self
 
         def start_job_run(job: FakeJob, **request: Any) -> str:
             return runner.start(job, **request)
 
-        # The one seam: moto's backend and responses stay as they are around it.
+        # The seams: moto's backend and responses stay as they are around them.
         FakeJob.start_job_run = start_job_run  # type: ignore[method-assign,assignment]
+        GlueResponse.batch_stop_job_run = _batch_stop_job_run  # type: ignore[attr-defined]
 
     def start(
         self,
@@ -149,21 +252,24 @@ class GlueJobRunner:
         )
         job.job_runs.append(run)
         settings = self.settings.model_copy(update={"region": job.backend.region_name})
+        self._launch(job, run, settings)
+        return str(run.job_run_id)
+
+    def _launch(self, job: FakeJob, run: ExecutedJobRun, settings: Settings) -> None:
         threading.Thread(
             target=self._execute,
             args=(job, run, settings),
             name=f"glue-{run.job_run_id[:16]}",
             daemon=True,
         ).start()
-        return str(run.job_run_id)
 
     def stop(self) -> None:
-        """Kill the scripts still running: their emulator is going away."""
+        """Kill the scripts still running, and retry none: their emulator is going away."""
         with self._lock:
+            self._stopped = True
             processes = list(self._processes)
         for process in processes:
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+            _kill_group(process)
 
     def _execute(self, job: FakeJob, run: ExecutedJobRun, settings: Settings) -> None:
         started = time.monotonic()
@@ -172,7 +278,15 @@ class GlueJobRunner:
                 state, error = self._run_script(job, run, settings, Path(workdir))
         except Exception as exc:  # the thread's end: the run must not stay RUNNING forever
             state, error = "FAILED", f"ecomdw emulation could not run the job: {exc!r}"
+        retry = None
+        retried = state == "FAILED" and not (run.stop_requested or self._stopped)
+        if retried and run.attempt < int(job.max_retries or 0):
+            # Listed before the failed run ends: whoever sees FAILED can find the next attempt.
+            retry = run.next_attempt(job)
+            job.job_runs.append(retry)
         run.finish(state, error, time.monotonic() - started)
+        if retry is not None:
+            self._launch(job, retry, settings)
 
     def _run_script(
         self, job: FakeJob, run: ExecutedJobRun, settings: Settings, workdir: Path
@@ -185,6 +299,8 @@ class GlueJobRunner:
             client("s3", settings).download_file(source.bucket, source.prefix, str(script))
         except (ValueError, ClientError) as exc:
             return "FAILED", f"cannot read the job script {location!r}: {exc}"
+        if run.stop_requested:
+            return "STOPPED", None
 
         argv = [
             sys.executable,
@@ -202,11 +318,14 @@ class GlueJobRunner:
                 stderr=err,
                 start_new_session=True,  # a process group: a timeout kills Spark's JVM too
             )
+            run.launched(process)
             timed_out = self._wait(process, run.timeout_minutes * _minute_seconds())
         errors = stderr.read_text(errors="replace")
         output = stdout.read_text(errors="replace")
         append_lines(settings, OUTPUT_LOG_GROUP, run.job_run_id, output.splitlines())
         append_lines(settings, ERROR_LOG_GROUP, run.job_run_id, errors.splitlines())
+        if run.stop_requested:
+            return "STOPPED", None
         if timed_out:
             return "TIMEOUT", f"Job run timed out after {run.timeout_minutes} minutes"
         if process.returncode != 0:
@@ -221,7 +340,7 @@ class GlueJobRunner:
         try:
             process.wait(timeout=timeout_seconds)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            _kill_group(process)
             process.wait()
             return True
         finally:
