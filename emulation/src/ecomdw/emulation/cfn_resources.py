@@ -27,6 +27,7 @@ from moto.cloudformation import parsing
 from moto.s3.models import s3_backends
 
 from ecomdw.core.aws import EMULATOR_CREDENTIALS
+from ecomdw.emulation import cfn_change_sets
 
 
 @dataclass(frozen=True)
@@ -57,14 +58,33 @@ class Aws:
 
 @lru_cache(maxsize=128)
 def _client(endpoint: str, region: str, service: str, account_id: str) -> Any:
-    """moto takes a 12-digit access key as the account: resources land in the stack's own."""
-    credentials = {**EMULATOR_CREDENTIALS, "aws_access_key_id": account_id}
+    """A client whose resources land in the stack's own account."""
     session: Any = boto3.session.Session
-    return session(region_name=region, **credentials).client(
-        service,
-        endpoint_url=endpoint,
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+    return in_account(
+        session(region_name=region, **EMULATOR_CREDENTIALS).client(
+            service,
+            endpoint_url=endpoint,
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        ),
+        account_id,
     )
+
+
+MOTO_ACCOUNT_HEADER = "x-moto-account-id"
+
+
+def in_account(client: Any, account_id: str) -> Any:
+    """`client`, its every request served by the emulated account `account_id`.
+
+    moto serves the account whose IAM issued the request's access key (an assumed role's
+    session, as a deploy has), else its default account; this header names the account outright.
+    """
+
+    def add_header(request: Any, **_: Any) -> None:
+        request.headers[MOTO_ACCOUNT_HEADER] = account_id
+
+    client.meta.events.register("before-sign.*.*", add_header)
+    return client
 
 
 Create = Callable[[Aws, dict[str, Any]], Created]
@@ -755,6 +775,10 @@ def create_budget(aws: Aws, props: dict[str, Any]) -> Created:
     return Created(budget["BudgetName"])
 
 
+def delete_budget(aws: Aws, physical_id: str, props: dict[str, Any]) -> None:
+    aws.client("budgets").delete_budget(AccountId=aws.account_id, BudgetName=physical_id)
+
+
 @dataclass(frozen=True)
 class EmulatedType:
     create: Create
@@ -823,7 +847,7 @@ EMULATED_TYPES: dict[str, EmulatedType] = {
     "AWS::Scheduler::Schedule": EmulatedType(create_schedule, NO_MODEL),
     "AWS::Backup::BackupVault": EmulatedType(create_backup_vault, NO_MODEL),
     "AWS::Backup::BackupPlan": EmulatedType(create_backup_plan, NO_MODEL),
-    "AWS::Budgets::Budget": EmulatedType(create_budget, NO_MODEL),
+    "AWS::Budgets::Budget": EmulatedType(create_budget, NO_MODEL, delete_budget),
 }
 
 NOT_EMULATED: dict[str, str] = {
@@ -874,10 +898,14 @@ class EmulatedResource:
     spec: ClassVar[EmulatedType]
     endpoint: ClassVar[str]
 
-    def __init__(self, created: Created, properties: dict[str, Any]) -> None:
+    def __init__(
+        self, created: Created, properties: dict[str, Any], origin: dict[str, str]
+    ) -> None:
         self.physical_resource_id = created.physical_id
         self.attributes = dict(created.attributes)
         self.properties = properties
+        self.origin = origin
+        """The stack id and logical id moto created it under: what an update creates it as."""
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
@@ -903,13 +931,14 @@ class EmulatedResource:
         **kwargs: Any,
     ) -> EmulatedResource:
         properties = cloudformation_json.get("Properties", {})
-        if "StackId" in kwargs:
+        origin: dict[str, str] = {k: kwargs[k] for k in ("StackId", "LogicalId") if k in kwargs}
+        if origin:
             properties = _with_template_nulls(
-                properties, _template_properties(kwargs["StackId"], kwargs["LogicalId"])
+                properties, _template_properties(origin["StackId"], origin["LogicalId"])
             )
         aws = Aws(cls.endpoint, region_name, account_id, resource_name)
         created = cls.spec.create(aws, properties)
-        return cls(created, properties)
+        return cls(created, properties, origin)
 
     @classmethod
     def update_from_cloudformation_json(
@@ -926,7 +955,11 @@ class EmulatedResource:
         aws = Aws(cls.endpoint, region_name, account_id, new_resource_name)
         cls.spec.delete(aws, original_resource.physical_resource_id, original_resource.properties)
         return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
+            new_resource_name,
+            cloudformation_json,
+            account_id,
+            region_name,
+            **original_resource.origin,
         )
 
     @classmethod
@@ -947,7 +980,7 @@ def _template_properties(stack_id: str, logical_id: str) -> dict[str, Any]:
 
 
 _TEMPLATES: dict[str, dict[str, Any]] = {}
-"""Stack id -> template of the stacks being created in this process."""
+"""Stack id -> template of the stacks being created or updated in this process."""
 
 
 def _with_template_nulls(resolved: Any, template: Any) -> Any:
@@ -989,6 +1022,8 @@ def install(endpoint: str) -> None:
 
     parsing.resource_class_from_type = resource_class_from_type
     _create_resources_before_outputs()
+    _templates_of_updates()
+    cfn_change_sets.install()
 
 
 def _create_resources_before_outputs() -> None:
@@ -1009,3 +1044,22 @@ def _create_resources_before_outputs() -> None:
         return moto_outputs(stack)
 
     Stack._create_output_map = create_output_map  # type: ignore[method-assign,assignment]
+
+
+def _templates_of_updates() -> None:
+    """An update creates resources from the new template: keep it where `_template_properties`
+    looks, before moto creates anything."""
+    moto_update = getattr(parsing.ResourceMap, "_moto_update", None)
+    if moto_update is None:
+        moto_update = parsing.ResourceMap.update
+        parsing.ResourceMap._moto_update = moto_update  # type: ignore[attr-defined]
+
+    def update(
+        resource_map: parsing.ResourceMap,
+        template: dict[str, Any],
+        parameters: dict[str, Any] | None = None,
+    ) -> None:
+        _TEMPLATES[resource_map.stack_id] = template
+        moto_update(resource_map, template, parameters)
+
+    parsing.ResourceMap.update = update  # type: ignore[method-assign,assignment]

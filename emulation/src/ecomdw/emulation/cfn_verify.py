@@ -21,11 +21,13 @@ import boto3
 from botocore.config import Config
 
 from ecomdw.core.aws import EMULATOR_CREDENTIALS
+from ecomdw.core.settings import EMULATOR_ACCOUNT_ID
 from ecomdw.emulation.cfn_resources import (
     EMULATED_TYPES,
     GLUE_JOB_FIELDS,
     NOT_EMULATED,
     NOT_EMULATED_PROPERTIES,
+    in_account,
 )
 
 BY_EMULATOR = "created by emulator"
@@ -152,25 +154,35 @@ class Verification:
         return Counter(check.origin for check in self.checks)
 
 
-def verify_stacks(endpoint: str, stacks: Iterable[tuple[str, str, dict[str, Any]]]) -> Verification:
-    """Check every resource of every (stack name, region, template) deployed at `endpoint`."""
+def verify_stacks(
+    endpoint: str,
+    stacks: Iterable[tuple[str, str, dict[str, Any]]],
+    account_id: str = EMULATOR_ACCOUNT_ID,
+) -> Verification:
+    """Check every resource of every (stack name, region, template) deployed at `endpoint` in
+    the emulated account `account_id`."""
     verification = Verification()
     for name, region, template in stacks:
-        verification.checks.extend(verify_stack(endpoint, name, region, template))
+        verification.checks.extend(verify_stack(endpoint, name, region, template, account_id))
     return verification
 
 
 def verify_stack(
-    endpoint: str, name: str, region: str, template: Mapping[str, Any]
+    endpoint: str,
+    name: str,
+    region: str,
+    template: Mapping[str, Any],
+    account_id: str = EMULATOR_ACCOUNT_ID,
 ) -> list[ResourceCheck]:
     session_class: Any = boto3.session.Session
     session = session_class(region_name=region, **EMULATOR_CREDENTIALS)
 
     @cache
     def clients(service: str) -> Any:
-        return session.client(
+        client = session.client(
             service, endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"})
         )
+        return in_account(client, account_id)
 
     cfn = clients("cloudformation")
     deployed = {
@@ -183,7 +195,6 @@ def verify_stack(
         for page in cfn.get_paginator("list_exports").paginate()
         for e in page["Exports"]
     }
-    account_id = clients("sts").get_caller_identity()["Account"]
     facts = StackFacts(name, region, account_id, deployed, exports)
     return [
         _check(clients, facts, name, logical_id, resource)
