@@ -75,10 +75,20 @@ def e2e(session: nox.Session) -> None:
 
 @nox.session
 def localstack(session: nox.Session) -> None:
-    """The integration tier against LocalStack on the host (Python 3.13, no Docker, no token)."""
+    """The integration tier against LocalStack on the host (Python 3.13, no Docker, no token).
+
+    `nox -s localstack -- --docker [pytest args]`: against LocalStack in a Docker container
+    instead (a Docker daemon; LOCALSTACK_AUTH_TOKEN for current images, see
+    `ecomdw.emulation.localstack`), which says what is missing and fails when it cannot start.
+    """
     _sync(session)
     session.env["ECOMDW_TEST_BACKEND"] = "localstack"
-    _run(session, "pytest", "-m", "integration", *session.posargs)
+    args = [arg for arg in session.posargs if arg != "--docker"]
+    pytest = ["pytest", "-m", "integration", *args]
+    if "--docker" in session.posargs:
+        _run(session, "python", "-m", "ecomdw.emulation.localstack", "docker", "--", *pytest)
+    else:
+        _run(session, *pytest)
 
 
 @nox.session
