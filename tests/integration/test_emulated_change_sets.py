@@ -1,4 +1,5 @@
-"""Change sets in the emulator behave as CloudFormation's: exports, emulated types, details."""
+"""What a change-set deploy needs of the emulator: change sets as CloudFormation runs them, and
+bucket policies as S3 evaluates them."""
 
 from __future__ import annotations
 
@@ -102,3 +103,33 @@ def test_an_update_names_the_changed_property_and_refreshes_the_export(
     [group] = logs.describe_log_groups(logGroupNamePrefix=f"{name}-renamed")["logGroups"]
     assert group["retentionInDays"] == 14
     assert logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] == [group]
+
+
+def test_a_tls_only_bucket_policy_lets_the_emulators_requests_through(
+    emulator_endpoint: str,
+) -> None:
+    """The emulator's loopback stands in for TLS: `Deny` unless secure transport denies
+    nothing, an unconditional `Deny` still does."""
+    s3, bucket = clients(emulator_endpoint, "s3"), f"tls-only-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    objects = [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]
+    tls_only = [
+        {"Sid": "DenyPlainHttp", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": objects, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Sid": "DenyOldTls", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": objects, "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}},
+    ]  # fmt: skip
+    s3.put_bucket_policy(
+        Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": tls_only})
+    )
+    s3.put_object(Bucket=bucket, Key="script.py", Body=b"print(1)\n")
+    assert s3.get_object(Bucket=bucket, Key="script.py")["Body"].read() == b"print(1)\n"
+    deny_reads = {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+                  "Resource": f"arn:aws:s3:::{bucket}/*"}  # fmt: skip
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps({"Version": "2012-10-17", "Statement": [*tls_only, deny_reads]}),
+    )
+    with pytest.raises(s3.exceptions.ClientError, match="403"):
+        s3.get_object(Bucket=bucket, Key="script.py")
+    s3.put_object(Bucket=bucket, Key="other.py", Body=b"print(2)\n")

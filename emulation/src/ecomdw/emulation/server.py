@@ -90,8 +90,9 @@ class EmbeddedEmulator:
 
         moto's backends are global to the process, so the Glue, crawler, CloudFormation and
         Step Functions extensions serve one endpoint at a time: the newest running emulator's.
+        S3 bucket policies are evaluated as S3 does (`s3_policies`).
         """
-        from ecomdw.emulation import cfn_resources
+        from ecomdw.emulation import cfn_resources, s3_policies
         from ecomdw.emulation.glue_crawlers import GlueCrawlerRunner
         from ecomdw.emulation.stepfunctions import StepFunctionsRunner
 
@@ -99,6 +100,7 @@ class EmbeddedEmulator:
         self._glue_jobs.install()
         GlueCrawlerRunner(self._settings).install()
         cfn_resources.install(self._endpoint)
+        s3_policies.install()
         StepFunctionsRunner(self._settings).install()
 
     def stop(self) -> None:
