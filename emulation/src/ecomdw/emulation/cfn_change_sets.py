@@ -7,6 +7,7 @@ execution refreshes the stack's outputs. Here a CREATE builds the stack as `Crea
 under the id the change set reviewed, and an UPDATE runs as `UpdateStack` does; both then
 publish the stack's exports. moto's changes also lack `Scope` and `Details`: the changes are
 computed here from the deployed and the submitted template, one detail per changed value.
+moto lists every change set of the region whatever stack is asked for: here, the stack's own.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import json
 from typing import Any
 
 from moto.cloudformation.models import Change, ChangeSet, CloudFormationBackend, Stack
+from moto.cloudformation.responses import CloudFormationResponse
+from moto.core.responses import ActionResult
 
 DIRECT = {"Evaluation": "Static", "ChangeSource": "DirectModification"}
 """How every detail arises here: the template's own text changed."""
@@ -30,6 +33,20 @@ def install() -> None:
         )
     CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign,assignment]
     ChangeSet.diff = diff  # type: ignore[method-assign,assignment]
+    CloudFormationResponse.list_change_sets = list_change_sets  # type: ignore[method-assign,assignment]
+
+
+def list_change_sets(response: CloudFormationResponse) -> ActionResult:
+    stack = response._get_param("StackName")
+    return ActionResult(
+        {
+            "Summaries": [
+                change_set
+                for change_set in response.cloudformation_backend.list_change_sets()
+                if stack in (change_set.stack_name, change_set.stack_id)
+            ]
+        }
+    )
 
 
 def execute_change_set(
