@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from ecomdw.infra.synth import CONCERNS, SynthesizedStack
 pytestmark = pytest.mark.unit
 
 SETTINGS = Settings(region="eu-west-1", backup_region="eu-central-1")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def resources_of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -115,7 +118,17 @@ def test_glue_jobs_run_each_stage_script_sized_for_the_environment(env: Environm
     for stage in GLUE_STAGES:
         job = jobs[names.glue_job(stage)]
         assert job["GlueVersion"] == "5.0"
-        assert job["Command"]["ScriptLocation"] == f"s3://{names.scripts_bucket}/glue/{stage}.py"
+        script = f"{stage}.py"
+        digest = hashlib.sha256(
+            (ROOT / "packages/etl/src/ecomdw/etl/jobs" / script).read_bytes()
+        ).hexdigest()
+        assert job["Command"]["ScriptLocation"] == (
+            f"s3://{names.scripts_bucket}/glue/{digest}/{script}"
+        )
+        library = job["DefaultArguments"]["--extra-py-files"]
+        assert re.fullmatch(
+            rf"s3://{names.scripts_bucket}/glue/[0-9a-f]{{64}}/ecomdw\.zip", library
+        )
         assert (job["WorkerType"], job["NumberOfWorkers"], job["Timeout"]) == (
             sizing.worker_type,
             sizing.workers,

@@ -1,24 +1,37 @@
-"""`ecomdw infra synth|deploy`: the stacks, written out and deployed."""
+"""`ecomdw infra synth|deploy|promote`: the stacks, written out, deployed and promoted."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import boto3
 import typer
+from botocore.config import Config
 from rich.console import Console
 from rich.table import Table
 
 from ecomdw.core.aws import client
 from ecomdw.core.errors import UserError
 from ecomdw.core.settings import Environment, Settings, load_settings
-from ecomdw.infra.deploy import StackPlan, apply_stack, deploy_with_change_sets
+from ecomdw.infra import catalog
+from ecomdw.infra.artifact import Artifact, build
+from ecomdw.infra.deploy import PropertyChange, Rollout, StackPlan, apply_stack
+from ecomdw.infra.pipeline import PipelineInput
+from ecomdw.infra.release import deploy as deploy_release
+from ecomdw.infra.release import upload_scripts, verified_artifact
 from ecomdw.infra.synth import stacks, write_templates
 
 app = typer.Typer(help="CloudFormation stacks: synthesize, deploy, promote.", no_args_is_help=True)
 out = Console()
+
+PROMOTIONS = {Environment.DEV: Environment.STAGING, Environment.STAGING: Environment.PROD}
+"""Each environment is promoted from the one below it, and only from it."""
+PROFILE_HELP = "AWS profile of {}'s account (default: the ambient credentials)."
 
 
 @app.command()
@@ -35,24 +48,71 @@ def synth(
 def deploy(
     env: Environment = typer.Option(Environment.LOCAL, help="Environment to deploy."),
     yes: bool = typer.Option(False, "--yes", help="Execute change sets without asking (CI)."),
+    profile: str | None = typer.Option(None, help=PROFILE_HELP.format("ENV")),
 ) -> None:
-    """Deploy every stack of ENV: into the emulator, verified; on AWS through change sets."""
+    """Deploy every stack of ENV: into the emulator, verified; on AWS through change sets,
+    with this checkout's artifact, recorded in ENV once every stack is deployed."""
     settings = load_settings().model_copy(update={"env": env})
     if env is Environment.LOCAL:
         _deploy_local(settings)
         return
-    plans = deploy_with_change_sets(
-        _clients(settings), stacks(env, settings), "ecomdw-deploy", _confirmer(yes)
+    artifact = build(PipelineInput().stages)
+    rollout = deploy_release(
+        _clients(settings, profile), settings, artifact, _change_set_name(artifact), _confirmer(yes)
     )
-    changed = sum(len(plan.changes) for plan in plans)
-    out.print(f"{env.value}: {len(plans)} stacks, {changed} resource changes", highlight=False)
+    _report(env, rollout, artifact)
 
 
-def _clients(settings: Settings) -> Any:
-    def clients(service: str, region: str) -> Any:
-        return client(service, settings.model_copy(update={"region": region}))
+@app.command()
+def promote(
+    from_env: Environment = typer.Option(..., "--from", help="Environment that passed."),
+    to_env: Environment = typer.Option(..., "--to", help="Environment to deploy it to."),
+    yes: bool = typer.Option(False, "--yes", help="Execute change sets without asking (CI)."),
+    from_profile: str | None = typer.Option(None, help=PROFILE_HELP.format("FROM")),
+    to_profile: str | None = typer.Option(None, help=PROFILE_HELP.format("TO")),
+) -> None:
+    """Deploy to TO, through change sets, exactly the artifact FROM last deployed in full:
+    every hash checked, the same script objects copied."""
+    if PROMOTIONS.get(from_env) is not to_env:
+        steps = ", ".join(f"{low.value} -> {high.value}" for low, high in PROMOTIONS.items())
+        raise UserError(f"cannot promote {from_env.value} -> {to_env.value}: only {steps}")
+    base = load_settings()
+    source = base.model_copy(update={"env": from_env})
+    target = base.model_copy(update={"env": to_env})
+    artifact = verified_artifact(_clients(source, from_profile), source)
+    rollout = deploy_release(
+        _clients(target, to_profile),
+        target,
+        artifact,
+        _change_set_name(artifact),
+        _confirmer(yes),
+        promoted_from=from_env,
+    )
+    _report(to_env, rollout, artifact, promoted_from=from_env)
 
-    return clients
+
+def _clients(settings: Settings, profile: str | None = None) -> Any:
+    """Clients of the environment's account: the ambient credentials through the client
+    factory, or those of a named AWS profile (promotion reaches two accounts at once)."""
+    if profile is None:
+
+        def ambient(service: str, region: str) -> Any:
+            return client(service, settings.model_copy(update={"region": region}))
+
+        return ambient
+    session: Any = boto3.session.Session(profile_name=profile)
+    endpoint = settings.resolved_endpoint()
+
+    @cache
+    def named(service: str, region: str) -> Any:
+        config = Config(retries={"mode": "standard", "max_attempts": 5})
+        return session.client(service, region_name=region, endpoint_url=endpoint, config=config)
+
+    return named
+
+
+def _change_set_name(artifact: Artifact) -> str:
+    return f"ecomdw-{artifact.id[:12]}-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}"
 
 
 def _confirmer(yes: bool) -> Any:
@@ -65,11 +125,42 @@ def _confirmer(yes: bool) -> Any:
 
 def show_plan(plan: StackPlan) -> None:
     table = Table(title=f"{plan.stack.name} ({plan.stack.region})")
-    for column in ("action", "logical id", "type"):
+    for column in ("action", "logical id", "type", "changed properties"):
         table.add_column(column)
     for change in plan.changes:
-        table.add_row(change.action, change.logical_id, change.resource_type)
+        properties = "\n".join(_property(p) for p in change.properties)
+        table.add_row(change.action, change.logical_id, change.resource_type, properties)
     out.print(table)
+
+
+def _property(change: PropertyChange) -> str:
+    """`Budget/BudgetLimit/Amount: 300 -> 400`, or the property's name where AWS says no more."""
+    where = (change.path or change.name).removeprefix("/Properties/").removeprefix("/")
+    if change.before is None and change.after is None:
+        return where
+    return f"{where}: {change.before or '(none)'} -> {change.after or '(none)'}"
+
+
+def _report(
+    env: Environment, rollout: Rollout, artifact: Artifact, promoted_from: Environment | None = None
+) -> None:
+    for plan in rollout.plans:
+        if plan.empty:
+            out.print(f"{plan.stack.name}: no changes", highlight=False)
+    if not rollout.complete:
+        assert rollout.refused is not None
+        out.print(
+            f"{env.value}: stopped at {rollout.refused.stack.name}, its change set declined "
+            "and deleted; nothing recorded",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    what = f"promoted from {promoted_from.value}" if promoted_from else "deployed"
+    out.print(
+        f"{env.value}: {what}, {len(rollout.plans)} stacks, {rollout.changes} resource "
+        f"changes; artifact {artifact.id[:12]} recorded",
+        highlight=False,
+    )
 
 
 @contextmanager
@@ -90,8 +181,11 @@ def _deploy_local(settings: Settings) -> None:
 
     with _emulator(settings) as endpoint:
         local = settings.model_copy(update={"endpoint_url": endpoint})
-        synthesized = stacks(Environment.LOCAL, local)
+        artifact = build(PipelineInput().stages)
+        synthesized = stacks(Environment.LOCAL, local, artifact=artifact)
         for stack in synthesized:
+            if stack.concern == catalog.CONCERN:
+                upload_scripts(_clients(local), local, artifact)
             out.print(f"{stack.name}: {apply_stack(_clients(local), stack)}", highlight=False)
         verification = verify_stacks(
             endpoint, [(s.name, s.region, s.template) for s in synthesized]

@@ -1,9 +1,9 @@
 """The Glue catalog database, the crawler, the jobs and the workflow that chains them.
 
-One job per pipeline stage, each running the stage's script from the scripts bucket on Glue
-5.0, sized per environment, inside the VPC through a network connection, with everything it
-writes (S3, logs, bookmarks) encrypted by the security configuration. The workflow runs the
-stages in pipeline order, then the crawler.
+One job per pipeline stage, each running the stage's script from the scripts bucket (under
+its content hash: the artifact's key) on Glue 5.0, sized per environment, inside the VPC
+through a network connection, with everything it writes (S3, logs, bookmarks) encrypted by the
+security configuration. The workflow runs the stages in pipeline order, then the crawler.
 """
 
 from __future__ import annotations
@@ -36,19 +36,13 @@ from troposphere.glue import (
 )
 from troposphere.logs import LogGroup
 
+from ecomdw.infra.artifact import LIBRARY, job_script
 from ecomdw.infra.context import DELETE, StackContext
 from ecomdw.infra.security import GLUE_LOG_GROUP_PREFIX
 from ecomdw.infra.storage import GLUE_TEMP_PREFIX
 
 CONCERN = "catalog"
 GLUE_VERSION = "5.0"
-GLUE_SCRIPTS_PREFIX = "glue/"
-GLUE_LIBRARY_KEY = f"{GLUE_SCRIPTS_PREFIX}ecomdw.zip"
-"""The ecomdw packages the job scripts import, uploaded next to them by the deploy."""
-
-
-def script_key(stage: str) -> str:
-    return f"{GLUE_SCRIPTS_PREFIX}{stage}.py"
 
 
 def workflow_name(context: StackContext) -> str:
@@ -123,6 +117,7 @@ def build(context: StackContext) -> Template:
         )
     )
     sizing = context.parameters.glue
+    artifact = context.artifact
     for stage in context.pipeline.stages:
         job = template.add_resource(
             Job(
@@ -134,7 +129,7 @@ def build(context: StackContext) -> Template:
                 Command=JobCommand(
                     Name="glueetl",
                     PythonVersion="3",
-                    ScriptLocation=f"s3://{names.scripts_bucket}/{script_key(stage)}",
+                    ScriptLocation=f"s3://{names.scripts_bucket}/{artifact.key(job_script(stage))}",
                 ),
                 WorkerType=sizing.worker_type,
                 NumberOfWorkers=sizing.workers,
@@ -145,7 +140,7 @@ def build(context: StackContext) -> Template:
                 Connections=ConnectionsList(Connections=[connection_name]),
                 DefaultArguments={
                     "--ecomdw-env": context.settings.env.value,
-                    "--extra-py-files": f"s3://{names.scripts_bucket}/{GLUE_LIBRARY_KEY}",
+                    "--extra-py-files": f"s3://{names.scripts_bucket}/{artifact.key(LIBRARY)}",
                     "--TempDir": f"s3://{names.scripts_bucket}/{GLUE_TEMP_PREFIX}",
                     "--job-bookmark-option": "job-bookmark-disable",
                     "--enable-metrics": "true",

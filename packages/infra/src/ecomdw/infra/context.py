@@ -13,6 +13,7 @@ from typing import Any
 from troposphere import AWSObject, Export, ImportValue, Output, Sub, Tags, Template
 
 from ecomdw.core.settings import PROJECT, ResourceNames, Settings
+from ecomdw.infra.artifact import Artifact
 from ecomdw.infra.environments import EnvironmentParameters
 from ecomdw.infra.pipeline import PipelineInput
 
@@ -32,6 +33,8 @@ class StackContext:
     settings: Settings
     parameters: EnvironmentParameters
     pipeline: PipelineInput
+    artifact: Artifact
+    """Where the job scripts the stacks point at live: their content-hashed keys."""
 
     @property
     def names(self) -> ResourceNames:

@@ -1,8 +1,9 @@
 """Deploy the synthesized stacks: directly in the emulator, through change sets on AWS.
 
 Stacks go one at a time in deploy order, because each imports exports of those before it.
-On AWS every stack first gets a change set, shown as Add/Modify/Remove per logical id and
-executed only on confirmation; a stack whose template did not change gets no change set.
+On AWS every stack first gets a change set, shown as Add/Modify/Remove per logical id with
+the property values a Modify changes, and executed only on confirmation; a stack whose
+template did not change gets no change set.
 """
 
 from __future__ import annotations
@@ -26,11 +27,24 @@ class Clients(Protocol):
 
 
 @dataclass(frozen=True)
+class PropertyChange:
+    """One changed value of a modified resource, as the change set's details say."""
+
+    name: str
+    """The top-level property (or `Tags`)."""
+    path: str | None = None
+    """Where in it, e.g. `/Properties/Budget/BudgetLimit/Amount`, when CloudFormation says."""
+    before: str | None = None
+    after: str | None = None
+
+
+@dataclass(frozen=True)
 class ResourceChange:
     action: str
     """Add, Modify or Remove, as CloudFormation says."""
     logical_id: str
     resource_type: str
+    properties: tuple[PropertyChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,19 +110,32 @@ def plan_stack(clients: Clients, stack: SynthesizedStack, change_set_name: str) 
         Capabilities=CAPABILITIES,
     )
     change_set_id = created["Id"]
-    described = _wait_change_set(cfn, change_set_id)
     changes = tuple(
-        ResourceChange(
-            action=change["ResourceChange"]["Action"],
-            logical_id=change["ResourceChange"]["LogicalResourceId"],
-            resource_type=change["ResourceChange"]["ResourceType"],
-        )
-        for change in described.get("Changes", [])
+        _resource_change(change["ResourceChange"])
+        for change in _wait_change_set(cfn, change_set_id)
     )
     if exists and not changes:
         cfn.delete_change_set(ChangeSetName=change_set_id)
         return StackPlan(stack, None, ())
     return StackPlan(stack, change_set_id, changes)
+
+
+def _resource_change(change: dict[str, Any]) -> ResourceChange:
+    return ResourceChange(
+        action=change["Action"],
+        logical_id=change["LogicalResourceId"],
+        resource_type=change["ResourceType"],
+        properties=tuple(
+            PropertyChange(
+                name=target.get("Name") or target["Attribute"],
+                path=target.get("Path"),
+                before=target.get("BeforeValue"),
+                after=target.get("AfterValue"),
+            )
+            for detail in change.get("Details", [])
+            for target in [detail["Target"]]
+        ),
+    )
 
 
 def execute_plan(clients: Clients, plan: StackPlan) -> None:
@@ -119,15 +146,35 @@ def execute_plan(clients: Clients, plan: StackPlan) -> None:
     _wait_stack(cfn, plan.stack.name, "CREATE_COMPLETE", "UPDATE_COMPLETE")
 
 
+@dataclass(frozen=True)
+class Rollout:
+    """What a deploy through change sets did: the plans, in order, up to any refused one."""
+
+    plans: list[StackPlan]
+    refused: StackPlan | None = None
+    """The change set the user declined (deleted); the stacks after it were not planned."""
+
+    @property
+    def complete(self) -> bool:
+        return self.refused is None
+
+    @property
+    def changes(self) -> int:
+        return sum(len(plan.changes) for plan in self.plans if plan is not self.refused)
+
+
 def deploy_with_change_sets(
     clients: Clients,
     stacks: Iterable[SynthesizedStack],
     change_set_name: str,
     confirm: Callable[[StackPlan], bool],
-) -> list[StackPlan]:
-    """For each stack in order: plan, ask `confirm`, execute. Stops at the first refusal."""
+    before: Callable[[SynthesizedStack], None] = lambda _: None,
+) -> Rollout:
+    """For each stack in order: `before` it, plan, ask `confirm`, execute. Stops at the first
+    refusal."""
     plans = []
     for stack in stacks:
+        before(stack)
         plan = plan_stack(clients, stack, change_set_name)
         plans.append(plan)
         if plan.empty:
@@ -136,9 +183,9 @@ def deploy_with_change_sets(
             clients("cloudformation", stack.region).delete_change_set(
                 ChangeSetName=plan.change_set_id
             )
-            break
+            return Rollout(plans, refused=plan)
         execute_plan(clients, plan)
-    return plans
+    return Rollout(plans)
 
 
 def plan_all(
@@ -155,21 +202,33 @@ def discard(clients: Clients, plans: Iterable[StackPlan]) -> None:
             cfn.delete_change_set(ChangeSetName=plan.change_set_id)
 
 
-def _wait_change_set(cfn: Any, change_set_id: str, timeout: float = 300) -> dict[str, Any]:
+def _wait_change_set(cfn: Any, change_set_id: str, timeout: float = 300) -> list[dict[str, Any]]:
+    """The change set's changes, every page, once it is created (none if it has none)."""
     deadline = time.monotonic() + timeout
     while True:
-        described: dict[str, Any] = cfn.describe_change_set(ChangeSetName=change_set_id)
+        described = _describe(cfn, change_set_id)
         status = described["Status"]
         if status == "CREATE_COMPLETE":
-            return described
+            changes: list[dict[str, Any]] = described.get("Changes", [])
+            while token := described.get("NextToken"):
+                described = _describe(cfn, change_set_id, NextToken=token)
+                changes.extend(described.get("Changes", []))
+            return changes
         if status == "FAILED":
             reason = described.get("StatusReason", "")
             if "didn't contain changes" in reason or "No updates" in reason:
-                return {**described, "Changes": []}
+                return []
             raise DeployError(f"change set {change_set_id} failed: {reason}")
         if time.monotonic() > deadline:
             raise DeployError(f"change set {change_set_id} still {status} after {timeout:.0f}s")
         time.sleep(2)
+
+
+def _describe(cfn: Any, change_set_id: str, **page: str) -> dict[str, Any]:
+    described: dict[str, Any] = cfn.describe_change_set(
+        ChangeSetName=change_set_id, IncludePropertyValues=True, **page
+    )
+    return described
 
 
 def _wait_stack(cfn: Any, name: str, *done: str, timeout: float = 3600) -> None:

@@ -28,6 +28,7 @@ from ecomdw.infra import (
     storage,
     warehouse,
 )
+from ecomdw.infra.artifact import Artifact, build
 from ecomdw.infra.context import StackContext
 from ecomdw.infra.environments import EnvironmentParameters, parameters_for
 from ecomdw.infra.pipeline import PipelineInput
@@ -65,13 +66,17 @@ def stacks(
     *,
     pipeline: PipelineInput | None = None,
     parameters: EnvironmentParameters | None = None,
+    artifact: Artifact | None = None,
 ) -> list[SynthesizedStack]:
-    """Every stack of `env`, in deploy order, with the region it deploys to."""
+    """Every stack of `env`, in deploy order, with the region it deploys to; its Glue jobs
+    point at `artifact`'s scripts (default: this checkout's)."""
     env_settings = settings.model_copy(update={"env": env})
+    pipeline = pipeline or PipelineInput()
     context = StackContext(
         settings=env_settings,
         parameters=parameters or parameters_for(env),
-        pipeline=pipeline or PipelineInput(),
+        pipeline=pipeline,
+        artifact=artifact or build(pipeline.stages),
     )
     return [
         SynthesizedStack(

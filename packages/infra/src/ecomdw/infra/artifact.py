@@ -1,0 +1,138 @@
+"""The deployable artifact: the Glue job scripts and the templates' source, content-hashed.
+
+Promotion deploys what passed below byte for byte. Each script lives in the scripts bucket
+under a key named by its sha256 and the Glue jobs point at those keys, so a changed script is
+a changed template and shows in the change set. Templates are rendered per environment, so
+what is hashed is their source (the infra package, and the settings that name resources): an
+environment is only ever promoted from the source that rendered the one below.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
+
+from ecomdw.core.errors import UserError
+
+SCRIPTS_PREFIX = "glue/"
+LIBRARY = "ecomdw.zip"
+"""The ecomdw packages the job scripts import, passed to every job as `--extra-py-files`."""
+JOB_SCRIPTS = "ecomdw.etl.jobs"
+LIBRARY_PACKAGES = ("ecomdw.core", "ecomdw.etl")
+TEMPLATE_SOURCES: tuple[tuple[str, str | None], ...] = (
+    ("ecomdw.infra", None),
+    ("ecomdw.core", "settings.py"),
+)
+"""What the templates are rendered from: (package, one file of it or None for all)."""
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+"""Every library entry's timestamp: the zip's bytes depend on its sources alone."""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """The manifest: script file name -> sha256, template source path -> sha256."""
+
+    scripts: Mapping[str, str]
+    templates: Mapping[str, str]
+    contents: Mapping[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    """The scripts' bytes, where this process has them (built here, or read and verified)."""
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return {"scripts": dict(sorted(self.scripts.items())),
+                "templates": dict(sorted(self.templates.items()))}  # fmt: skip
+
+    @property
+    def id(self) -> str:
+        """The manifest's own sha256: one id for the whole artifact."""
+        return sha256(json.dumps(self.manifest, sort_keys=True).encode())
+
+    def key(self, script: str) -> str:
+        """Where `script` lives in a scripts bucket: under its content hash."""
+        return f"{SCRIPTS_PREFIX}{self.scripts[script]}/{script}"
+
+    @classmethod
+    def from_manifest(cls, manifest: Mapping[str, Any], recorded_id: str) -> Artifact:
+        artifact = cls(dict(manifest["scripts"]), dict(manifest["templates"]))
+        if artifact.id != recorded_id:
+            raise UserError(
+                f"the record of artifact {recorded_id[:12]} was altered: its manifest hashes "
+                f"to {artifact.id[:12]}"
+            )
+        return artifact
+
+    def with_contents(self, contents: Mapping[str, bytes]) -> Artifact:
+        """The same artifact with its scripts' bytes, each checked against its hash."""
+        for script, data in contents.items():
+            if sha256(data) != self.scripts[script]:
+                raise UserError(
+                    f"{self.key(script)} does not match its recorded sha256: "
+                    "the object changed after it was deployed"
+                )
+        return Artifact(self.scripts, self.templates, dict(contents))
+
+
+def job_script(stage: str) -> str:
+    """The job script file of a pipeline stage."""
+    return f"{stage}.py"
+
+
+def build(stages: tuple[str, ...]) -> Artifact:
+    """The artifact of this checkout: each stage's job script, the library, the templates'
+    source."""
+    jobs = resources.files(JOB_SCRIPTS)
+    contents = {}
+    for stage in stages:
+        script = jobs.joinpath(job_script(stage))
+        if not script.is_file():
+            raise UserError(f"stage {stage}: no job script {job_script(stage)} in {JOB_SCRIPTS}")
+        contents[job_script(stage)] = script.read_bytes()
+    contents[LIBRARY] = library()
+    scripts = {name: sha256(data) for name, data in contents.items()}
+    return Artifact(scripts, template_sources(), contents)
+
+
+def template_sources() -> dict[str, str]:
+    """Path -> sha256 of every file the templates are rendered from."""
+    return {
+        path: sha256(file.read_bytes())
+        for package, only in TEMPLATE_SOURCES
+        for path, file in _files(package)
+        if only in (None, file.name)
+    }
+
+
+def library() -> bytes:
+    """A zip of the library packages' Python sources, the same bytes for the same sources."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for package in LIBRARY_PACKAGES:
+            for path, file in _files(package):
+                entry = zipfile.ZipInfo(path, date_time=ZIP_TIME)
+                entry.external_attr = 0o644 << 16
+                archive.writestr(entry, file.read_bytes())
+    return buffer.getvalue()
+
+
+def _files(package: str) -> Iterator[tuple[str, Traversable]]:
+    """(path as `ecomdw/...`, file) of every Python file in `package` and below, sorted."""
+
+    def walk(folder: Traversable, path: str) -> Iterator[tuple[str, Traversable]]:
+        for item in sorted(folder.iterdir(), key=lambda item: item.name):
+            if item.is_dir() and item.name != "__pycache__":
+                yield from walk(item, f"{path}/{item.name}")
+            elif item.is_file() and item.name.endswith(".py"):
+                yield f"{path}/{item.name}", item
+
+    yield from walk(resources.files(package), package.replace(".", "/"))
