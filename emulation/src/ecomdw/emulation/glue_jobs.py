@@ -153,6 +153,25 @@ def glue_argv(job_name: str, run_id: str, arguments: Mapping[str, object]) -> li
     return argv
 
 
+def script_run_environment(settings: Settings) -> dict[str, str]:
+    """The environment a job script runs in: this process's, plus what points the script at
+    the emulator at `settings` (its boto3, and its Spark's master and S3A)."""
+    endpoint = str(settings.endpoint_url)
+    return {
+        **os.environ,
+        **script_environment(settings.spark_master, spark_s3_conf(settings)),
+        "ECOMDW_ENV": settings.env.value,
+        "ECOMDW_ENDPOINT_URL": endpoint,
+        "ECOMDW_REGION": settings.region,
+        "ECOMDW_SPARK_MASTER": settings.spark_master,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": EMULATOR_CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": EMULATOR_CREDENTIALS["aws_secret_access_key"],
+        "AWS_DEFAULT_REGION": settings.region,
+        "AWS_REGION": settings.region,
+    }
+
+
 def python_error(stderr: str) -> str | None:
     """The exception line of the last Python traceback in `stderr`, as Glue reports it."""
     lines = stderr.splitlines()
@@ -312,7 +331,7 @@ class GlueJobRunner:
             process = subprocess.Popen(
                 argv,
                 cwd=workdir,
-                env=self._environment(settings),
+                env=script_run_environment(settings),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
@@ -347,23 +366,6 @@ class GlueJobRunner:
             with self._lock:
                 self._processes.discard(process)
         return False
-
-    def _environment(self, settings: Settings) -> dict[str, str]:
-        """This process's environment, plus what points the script at the emulator."""
-        endpoint = str(settings.endpoint_url)
-        return {
-            **os.environ,
-            **script_environment(settings.spark_master, spark_s3_conf(settings)),
-            "ECOMDW_ENV": settings.env.value,
-            "ECOMDW_ENDPOINT_URL": endpoint,
-            "ECOMDW_REGION": settings.region,
-            "ECOMDW_SPARK_MASTER": settings.spark_master,
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": EMULATOR_CREDENTIALS["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": EMULATOR_CREDENTIALS["aws_secret_access_key"],
-            "AWS_DEFAULT_REGION": settings.region,
-            "AWS_REGION": settings.region,
-        }
 
 
 def _minute_seconds() -> float:
