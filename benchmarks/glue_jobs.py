@@ -164,7 +164,10 @@ def run() -> Table:
         f"(Glue - direct) within each pair; load average {load:.1f} on {os.cpu_count()} CPUs",
     )
     for column in ("script", "runs", "direct", "Glue run", "overhead", "paired", "ratio"):
-        table.add_column(column, justify="left" if column == "script" else "right")
+        if column == "script":
+            table.add_column(column, ratio=1)
+        else:  # figures whole, the label wraps
+            table.add_column(column, justify="right", no_wrap=True)
     for label, (direct, glue) in results.items():
         overhead = statistics.median(glue) - statistics.median(direct)
         paired = statistics.median(g - d for g, d in zip(glue, direct, strict=True))
