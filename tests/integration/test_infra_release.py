@@ -24,11 +24,10 @@ from ecomdw.cli.main import app
 from ecomdw.core.aws import EMULATOR_CREDENTIALS
 from ecomdw.core.settings import Environment, Settings
 from ecomdw.emulation.cfn_verify import verify_stacks
-from ecomdw.infra.artifact import build
+from ecomdw.infra.artifact import RECORD_KEY, build
 from ecomdw.infra.deploy import PropertyChange, ResourceChange, execute_plan, plan_all
 from ecomdw.infra.environments import PARAMETERS, parameters_for
 from ecomdw.infra.pipeline import GLUE_STAGES
-from ecomdw.infra.release import RECORD_KEY
 from ecomdw.infra.synth import SynthesizedStack, stacks
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.ecomdw_emulation]

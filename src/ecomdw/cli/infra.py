@@ -21,6 +21,7 @@ from ecomdw.core.settings import Environment, Settings, load_settings
 from ecomdw.infra import catalog
 from ecomdw.infra.artifact import Artifact, build
 from ecomdw.infra.deploy import PropertyChange, Rollout, StackPlan, apply_stack
+from ecomdw.infra.environments import parameters_for
 from ecomdw.infra.pipeline import PipelineInput
 from ecomdw.infra.release import deploy as deploy_release
 from ecomdw.infra.release import upload_scripts, verified_artifact
@@ -29,8 +30,6 @@ from ecomdw.infra.synth import stacks, write_templates
 app = typer.Typer(help="CloudFormation stacks: synthesize, deploy, promote.", no_args_is_help=True)
 out = Console()
 
-PROMOTIONS = {Environment.DEV: Environment.STAGING, Environment.STAGING: Environment.PROD}
-"""Each environment is promoted from the one below it, and only from it."""
 PROFILE_HELP = "AWS profile of {}'s account (default: the ambient credentials)."
 
 
@@ -73,9 +72,12 @@ def promote(
 ) -> None:
     """Deploy to TO, through change sets, exactly the artifact FROM last deployed in full:
     every hash checked, the same script objects copied."""
-    if PROMOTIONS.get(from_env) is not to_env:
-        steps = ", ".join(f"{low.value} -> {high.value}" for low, high in PROMOTIONS.items())
-        raise UserError(f"cannot promote {from_env.value} -> {to_env.value}: only {steps}")
+    steps: dict[Environment, Environment | None] = {
+        env: parameters_for(env).promotes_to for env in Environment if env is not Environment.LOCAL
+    }
+    if steps.get(from_env) is not to_env:
+        allowed = ", ".join(f"{low.value} -> {high.value}" for low, high in steps.items() if high)
+        raise UserError(f"cannot promote {from_env.value} -> {to_env.value}: only {allowed}")
     base = load_settings()
     source = base.model_copy(update={"env": from_env})
     target = base.model_copy(update={"env": to_env})

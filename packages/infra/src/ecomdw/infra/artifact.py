@@ -22,6 +22,9 @@ from typing import Any
 from ecomdw.core.errors import UserError
 
 SCRIPTS_PREFIX = "glue/"
+RECORD_PREFIX = "deployments/"
+RECORD_KEY = f"{RECORD_PREFIX}current.json"
+"""Where in its scripts bucket an environment records the artifact it last deployed in full."""
 LIBRARY = "ecomdw.zip"
 """The ecomdw packages the job scripts import, passed to every job as `--extra-py-files`."""
 JOB_SCRIPTS = "ecomdw.etl.jobs"

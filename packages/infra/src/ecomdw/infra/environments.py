@@ -73,6 +73,8 @@ class EnvironmentParameters:
     data_quality_score_floor: float = 0.95
     workflow_hour_utc: int = 2
     pipeline_hour_utc: int = 3
+    promotes_to: Environment | None = None
+    """The environment promoted from this one: what passes here goes there next."""
 
     @property
     def schedule_days(self) -> str:
@@ -92,6 +94,7 @@ _DEV = EnvironmentParameters(
     backup_retention_days=7,
     monthly_budget_usd=300,
     run_duration_alarm_minutes=120,
+    promotes_to=Environment.STAGING,
 )
 
 PARAMETERS: dict[Environment, EnvironmentParameters] = {
@@ -109,6 +112,7 @@ PARAMETERS: dict[Environment, EnvironmentParameters] = {
         backup_retention_days=14,
         monthly_budget_usd=1_000,
         run_duration_alarm_minutes=240,
+        promotes_to=Environment.PROD,
     ),
     Environment.PROD: EnvironmentParameters(
         glue=GlueSizing(worker_type="G.2X", workers=10, timeout_minutes=180, max_retries=2),

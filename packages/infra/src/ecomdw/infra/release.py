@@ -25,11 +25,10 @@ from botocore.exceptions import ClientError
 from ecomdw.core.errors import UserError
 from ecomdw.core.settings import Environment, Settings
 from ecomdw.infra import catalog
-from ecomdw.infra.artifact import Artifact, sha256, template_sources
+from ecomdw.infra.artifact import RECORD_KEY, Artifact, sha256, template_sources
 from ecomdw.infra.deploy import Clients, Rollout, StackPlan, deploy_with_change_sets
 from ecomdw.infra.synth import SynthesizedStack, render, stacks
 
-RECORD_KEY = "deployments/current.json"
 MISSING = ("NoSuchKey", "NoSuchBucket", "404")
 
 

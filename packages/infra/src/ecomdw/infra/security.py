@@ -14,6 +14,8 @@ from troposphere import GetAtt, Ref, Sub, Template
 from troposphere.iam import OIDCProvider, Policy, Role
 from troposphere.kms import Alias, Key
 
+from ecomdw.core.settings import Environment
+from ecomdw.infra.artifact import RECORD_PREFIX, SCRIPTS_PREFIX
 from ecomdw.infra.context import (
     RETAIN,
     StackContext,
@@ -55,9 +57,7 @@ def build(context: StackContext) -> Template:
         "RedshiftRoleArn": _redshift_role(context, data_key_arn),
         "RawReplicationRoleArn": _replication_role(context, data_key_arn),
     }
-    ci_role, execution_role = _ci_roles(context, template, data_key_arn)
-    roles["CiDeployRoleArn"] = ci_role
-    roles["CloudFormationExecutionRoleArn"] = execution_role
+    roles.update(_ci_roles(context, template, data_key_arn))
     for output, role in roles.items():
         template.add_resource(role)
         context.export(template, CONCERN, output, GetAtt(role, "Arn"), f"{role.title} ARN")
@@ -355,11 +355,13 @@ def _replication_role(context: StackContext, data_key: Any) -> Role:
     )
 
 
-def _ci_roles(context: StackContext, template: Template, data_key: Any) -> tuple[Role, Role]:
+def _ci_roles(context: StackContext, template: Template, data_key: Any) -> dict[str, Role]:
     """GitHub Actions (in the environment's GitHub environment) deploys through change sets.
 
     The CI role itself can only manage this environment's stacks, upload job scripts, and hand
-    the execution role to CloudFormation; what the stacks create is created by that role.
+    the execution role to CloudFormation; what the stacks create is created by that role. The
+    environment promoted from this one reads the artifact it records through the promotion
+    reader role: its scripts and records, nothing else.
     """
     names = context.names
     provider = template.add_resource(
@@ -403,7 +405,40 @@ def _ci_roles(context: StackContext, template: Template, data_key: Any) -> tuple
         allow(["s3:GetObject", "s3:PutObject"], [bucket_objects_arn(names.scripts_bucket)]),
         allow(["kms:Encrypt", "kms:GenerateDataKey"], [data_key]),
     ]
-    trust = policy(
+    ci = Role(
+        "CiDeployRole",
+        Description="GitHub Actions: deploy this environment through change sets",
+        AssumeRolePolicyDocument=_github_trust(provider, context.settings.env),
+        Policies=[Policy(PolicyName="deploy", PolicyDocument=policy(*statements))],
+        Tags=context.tags(),
+    )
+    roles = {"CiDeployRoleArn": ci, "CloudFormationExecutionRoleArn": execution}
+    promoted_to = context.parameters.promotes_to
+    if promoted_to is not None:
+        reads = [
+            allow(["s3:ListBucket"], [bucket_arn(names.scripts_bucket)]),
+            allow(
+                ["s3:GetObject"],
+                [
+                    bucket_objects_arn(names.scripts_bucket, SCRIPTS_PREFIX),
+                    bucket_objects_arn(names.scripts_bucket, RECORD_PREFIX),
+                ],
+            ),
+            allow(["kms:Decrypt"], [data_key]),
+        ]
+        roles["PromotionReaderRoleArn"] = Role(
+            "PromotionReaderRole",
+            Description=f"GitHub Actions in {promoted_to.value}: read the artifact to promote",
+            AssumeRolePolicyDocument=_github_trust(provider, promoted_to),
+            Policies=[Policy(PolicyName="read-artifact", PolicyDocument=policy(*reads))],
+            Tags=context.tags(),
+        )
+    return roles
+
+
+def _github_trust(provider: OIDCProvider, env: Environment) -> dict[str, Any]:
+    """Jobs of this repository in GitHub environment `env` may assume the role."""
+    return policy(
         {
             "Effect": "Allow",
             "Principal": {"Federated": Ref(provider)},
@@ -411,18 +446,8 @@ def _ci_roles(context: StackContext, template: Template, data_key: Any) -> tuple
             "Condition": {
                 "StringEquals": {
                     f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
-                    f"{GITHUB_OIDC_HOST}:sub": (
-                        f"repo:{CI_REPOSITORY}:environment:{context.settings.env.value}"
-                    ),
+                    f"{GITHUB_OIDC_HOST}:sub": f"repo:{CI_REPOSITORY}:environment:{env.value}",
                 }
             },
         }
     )
-    ci = Role(
-        "CiDeployRole",
-        Description="GitHub Actions: deploy this environment through change sets",
-        AssumeRolePolicyDocument=trust,
-        Policies=[Policy(PolicyName="deploy", PolicyDocument=policy(*statements))],
-        Tags=context.tags(),
-    )
-    return ci, execution
