@@ -64,3 +64,59 @@ def test_deploys_wait_for_tests_and_promote_one_environment_at_a_time() -> None:
     order = [(s["from"], s["to"]) for s in promote["strategy"]["matrix"]["step"]]
     assert order == [("dev", "staging"), ("staging", "prod")]
     assert "startsWith(github.ref, 'refs/tags/v')" in promote["if"]
+
+
+def infra_commands(job: dict[str, Any], matrix: dict[str, str]) -> list[list[str]]:
+    """The `dev.py infra -- ARGS` of a job's steps, matrix values filled in."""
+    commands = []
+    for step in job["steps"]:
+        run = " ".join(step.get("run", "").split())
+        for key, value in matrix.items():
+            run = run.replace(f"${{{{ matrix.step.{key} }}}}", value)
+        if run.startswith("python3 dev.py infra -- "):
+            commands.append(run.removeprefix("python3 dev.py infra -- ").split())
+    return commands
+
+
+def parse_infra(args: list[str]) -> dict[str, Any]:
+    """What `ecomdw infra ARGS` would run with, parsed by the command itself (nothing runs)."""
+    import typer
+
+    from ecomdw.cli.infra import app
+
+    group = typer.main.get_command(app)
+    name, *rest = args
+    command = group.get_command(group.make_context("infra", [name]), name)  # type: ignore[attr-defined]
+    assert command is not None, f"no `ecomdw infra {name}`"
+    with command.make_context(name, rest) as context:
+        return {"command": name, **context.params}
+
+
+def test_the_deploy_and_promote_commands_are_what_ecomdw_infra_takes() -> None:
+    jobs = workflow()["jobs"]
+    [deploy] = infra_commands(jobs["deploy-dev"], {})
+    assert parse_infra(deploy) == {
+        "command": "deploy", "env": "dev", "yes": True, "profile": None,
+    }  # fmt: skip
+    for step in jobs["promote"]["strategy"]["matrix"]["step"]:
+        [promote] = infra_commands(jobs["promote"], step)
+        assert parse_infra(promote) == {
+            "command": "promote", "from_env": step["from"], "to_env": step["to"], "yes": True,
+            "from_profile": f"ecomdw-{step['from']}", "to_profile": None,
+        }  # fmt: skip
+
+
+def test_promote_reads_the_lower_environment_through_its_reader_role_profile() -> None:
+    steps = workflow()["jobs"]["promote"]["steps"]
+    roles = [
+        s["with"]["role-to-assume"]
+        for s in steps
+        if "configure-aws-credentials" in s.get("uses", "")
+    ]
+    assert roles == [
+        "${{ vars.ECOMDW_PROMOTE_FROM_ROLE_ARN }}",
+        "${{ vars.ECOMDW_DEPLOY_ROLE_ARN }}",
+    ]
+    kept = next(s for s in steps if s.get("name", "").startswith("Keep the lower"))
+    assert kept["env"]["PROFILE"] == "ecomdw-${{ matrix.step.from }}"
+    assert steps.index(kept) < len(steps) - 2  # before the target's credentials replace them
