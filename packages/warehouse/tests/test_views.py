@@ -261,3 +261,42 @@ def test_rfm_quintiles_and_segments() -> None:
         )
         for customer_id, (recency, count, segment) in RFM_CASES.items()
     ]  # fmt: skip
+
+
+def test_views_compare_model_columns_as_redshift_does_with_trailing_blanks() -> None:
+    """Nothing in the model or the load keeps trailing blanks out of ids and statuses, and
+    Redshift ignores them in comparisons: a status 'returned ' is returned, lines of 'O2 '
+    belong to order 'O2', a payment 'captured ' is captured."""
+    executor = DuckDBExecutor()
+    create_warehouse(executor)
+    insert(executor, DIM_CUSTOMER, [customer(1, "C1", "Rome", SINCE, AT)])
+    insert(executor, DIM_PRODUCT, [product(11, "P1", SINCE, AT, price="10.00", cost="6.00")])
+    placed = dt.datetime(2026, 1, 5, 10)
+    heads = [
+        order("O1", 1, placed, "delivered", AT, lines=[(1, 11, "10")]),
+        order("O2", 1, placed, "delivered  ", AT, lines=[(2, 11, "10")]),
+        order("O3", 1, placed, "returned ", AT, lines=[(1, 11, "10")]),
+    ]
+    lines = [
+        line
+        for head in heads
+        for line in order_lines(head, [(head["item_quantity"], 11, "10")], ["6"])
+    ]
+    for line in lines:
+        line["order_id"] += " " if line["order_id"] == "O2" else ""
+    insert(executor, FACT_ORDER, heads)
+    insert(executor, FACT_ORDER_LINE, lines)
+    insert(executor, FACT_PAYMENT, [payment("PAY1", heads[0], "card", placed, status="captured ")])
+    create_views(executor)
+    assert query(
+        executor,
+        "SELECT orders, kept_orders, revenue_usd, returned_orders, payment_methods "
+        "FROM customer_360",
+    ) == [(3, 2, 30, 1, "card")]
+    # O1 10 - 6 and O2 (lines 'O2 ') 20 - 12: margin 12; O3 is returned.
+    assert query(
+        executor, "SELECT orders, revenue_usd, margin_usd FROM analytics_customer_clv"
+    ) == [(2, 30, 12)]
+    assert query(
+        executor, "SELECT units_sold, units_returned, revenue_usd FROM product_performance"
+    ) == [(4, 1, 30)]

@@ -234,8 +234,17 @@ def rewrite_window(node: exp.Expr) -> exp.Expr:
 
 
 def _trimmed(side: exp.Expr) -> exp.Expr:
+    """The value without trailing blanks, as Redshift compares CHAR and VARCHAR values.
+
+    A column is trimmed only when it ends with a blank: the same value as RTRIM for every
+    input, NULL included, but without RTRIM's cost of copying every string (most end in no
+    blank), so filters and join keys stay nearly as cheap as the bare column. Other
+    expressions are not repeated (they could be costly or not deterministic) and get RTRIM.
+    """
     if isinstance(side, exp.Literal) and side.is_string:
         return string(str(side.this).rstrip(" "))
+    if isinstance(side, exp.Column):
+        return duck("CASE WHEN SUFFIX(_s, ' ') THEN RTRIM(_s, ' ') ELSE _s END", "VARCHAR", s=side)
     return duck("RTRIM(_s, ' ')", "VARCHAR", s=side)
 
 
