@@ -136,3 +136,20 @@ def test_translate_takes_exactly_one_statement() -> None:
 def test_super_columns_are_refused() -> None:
     with pytest.raises(UnsupportedConstruct, match="SUPER"):
         translate("create table t (doc super)")
+
+
+def test_columns_read_from_ctes_and_unions_keep_the_redshift_type_of_what_they_select() -> None:
+    """SUM over DECIMAL(12, 2) is DECIMAL(38, 2) however it is read, so dividing it by 3 gives
+    DECIMAL(38, 4) inline, from a CTE, and from a UNION whose branches agree on the type."""
+    inline = translate("select sum(amount) / 3 from orders", CATALOG)
+    from_cte = translate(
+        "with totals as (select sum(amount) as total from orders) select total / 3 from totals",
+        CATALOG,
+    )
+    from_union = translate(
+        "with totals as (select sum(amount) as total from orders union all "
+        "select sum(amount) from orders where order_id > 1) select total / 3 from totals",
+        CATALOG,
+    )
+    for sql in (inline, from_cte, from_union):
+        assert sql.rsplit(" AS _col_0", 1)[0].endswith("AS DECIMAL(38, 4))"), sql

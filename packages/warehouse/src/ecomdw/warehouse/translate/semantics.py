@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlglot import exp
+from sqlglot.errors import OptimizeError
+from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from . import types as rt
 from .build import duck, line_of, string
@@ -430,11 +432,69 @@ def _rewrite_node(node: exp.Expr) -> exp.Expr:
     return node
 
 
-def rewrite(node: exp.Expr) -> exp.Expr:
+# Sources first: a query's CTEs and derived tables are rewritten before the expressions that
+# read their columns, so that those columns can take the Redshift type of what they select.
+SOURCE_KEYS = ("with_", "from_", "joins")
+
+
+def _selects(query: exp.Expr) -> list[exp.Select]:
+    """The SELECTs whose projections make a query's columns: every branch of a set operation."""
+    if isinstance(query, exp.SetOperation):
+        return _selects(query.left) + _selects(query.right)
+    if isinstance(query, (exp.Subquery, exp.Paren)):
+        return _selects(query.this)
+    return [query] if isinstance(query, exp.Select) else []
+
+
+def _derived_columns(tree: exp.Expr) -> dict[int, list[exp.Expr]]:
+    """Columns read from a CTE or derived table -> the projections (one per branch) they read."""
+    try:
+        scopes = list(traverse_scope(tree))
+    except OptimizeError:
+        return {}
+    derived: dict[int, list[exp.Expr]] = {}
+    for scope in scopes:
+        for column in scope.columns:
+            source = scope.sources.get(column.table)
+            if not isinstance(source, Scope):
+                continue
+            selects = _selects(source.expression)
+            names = [p.alias_or_name for p in selects[0].selects] if selects else []
+            if names.count(column.name) != 1:
+                continue
+            index = names.index(column.name)
+            if all(len(select.selects) > index for select in selects):
+                derived[id(column)] = [select.selects[index] for select in selects]
+    return derived
+
+
+def _source_type(column: exp.Column, projections: list[exp.Expr]) -> None:
+    """A CTE's or derived table's column has the Redshift type of what it selects (SUM over
+    DECIMAL(18, 2) is DECIMAL(38, 2) however it is read), when every branch agrees on it."""
+    types = [rtype(p.this if isinstance(p, exp.Alias) else p) for p in projections]
+    first = types[0]
+    if (
+        first is not None
+        and first.this != exp.DataType.Type.NULL
+        and all(t == first for t in types)
+    ):
+        column.type = first.copy()
+
+
+def rewrite(tree: exp.Expr) -> exp.Expr:
     """Rewrite a typed Redshift tree bottom-up into a DuckDB tree with Redshift's semantics."""
-    for key, value in list(node.args.items()):
-        if isinstance(value, exp.Expr):
-            node.set(key, rewrite(value))
-        elif isinstance(value, list):
-            node.set(key, [rewrite(v) if isinstance(v, exp.Expr) else v for v in value])
-    return _rewrite_node(node)
+    derived = _derived_columns(tree)
+
+    def visit(node: exp.Expr) -> exp.Expr:
+        keys = sorted(node.args, key=lambda k: SOURCE_KEYS.index(k) if k in SOURCE_KEYS else 3)
+        for key in keys:
+            value = node.args[key]
+            if isinstance(value, exp.Expr):
+                node.set(key, visit(value))
+            elif isinstance(value, list):
+                node.set(key, [visit(v) if isinstance(v, exp.Expr) else v for v in value])
+        if isinstance(node, exp.Column) and id(node) in derived:
+            _source_type(node, derived[id(node)])
+        return _rewrite_node(node)
+
+    return visit(tree)
