@@ -139,7 +139,76 @@ def _decimal_division(node: exp.Div, left: rt.Decimal, right: rt.Decimal) -> exp
         raise unsupported("DECIMAL division", node, "result scale below the dividend's scale")
     numerator = duck(f"_n * CAST('{10**shift}' AS HUGEINT)", n=_unscaled(node.left, left))
     quotient = duck("_n // _d", n=numerator, d=_unscaled(node.right, right))
-    return _guard_zero(node.right, _from_unscaled(quotient, result))
+    exact = _from_unscaled(quotient, result)
+    return _guard_zero(
+        node.right, _bigint_division(node, left, right, shift=shift, result=result, exact=exact)
+    )
+
+
+# |n| < 10**18 < 2**63: an unscaled value of at most 18 digits is a BIGINT.
+BIGINT_DIGITS = 18
+
+
+def _bigint_unscaled(value: exp.Expr, decimal: rt.Decimal) -> exp.Expr:
+    """The unscaled integer of a value below 10**(18 - 2 * scale), in BIGINT arithmetic only (a
+    HUGEINT cast of a DECIMAL(38, s) divides in 128 bits, which is slow). DECIMAL(18, s) times
+    10**s stays a DECIMAL(18, s), whose unscaled value then has `scale` more digits."""
+    if decimal.scale == 0:
+        return duck("CAST(_v AS BIGINT)", v=value)
+    return duck(
+        f"CAST(CAST(_v AS DECIMAL({BIGINT_DIGITS}, {decimal.scale})) * {10**decimal.scale} "
+        "AS BIGINT)",
+        v=value,
+    )
+
+
+def _digits_below(value: exp.Expr, decimal: rt.Decimal, digits: int) -> list[exp.Expr]:
+    """The test that `value`'s unscaled integer has at most `digits` digits, unless its type
+    already says so."""
+    if decimal.precision <= digits:
+        return []
+    return [duck(f"ABS(_v) < {10 ** (digits - decimal.scale)}", v=value)]
+
+
+def _bigint_division(
+    node: exp.Div,
+    left: rt.Decimal,
+    right: rt.Decimal,
+    *,
+    shift: int,
+    result: rt.Decimal,
+    exact: exp.Expr,
+) -> exp.Expr:
+    """`exact`, computed in BIGINT for the rows whose operands allow it.
+
+    While the shifted dividend and the divisor have at most 18 digits, one BIGINT division
+    gives the same truncated quotient (`//` truncates toward zero for BIGINT as for HUGEINT);
+    other rows, and NULLs, take the HUGEINT path. Unscaling in BIGINT takes `scale` digits
+    more of room, hence the tighter bounds for operands with a scale.
+    """
+    dividend_digits = BIGINT_DIGITS - max(shift, left.scale)
+    divisor_digits = BIGINT_DIGITS - right.scale
+    if dividend_digits <= left.scale or divisor_digits <= right.scale:
+        return exact
+    checks = _digits_below(node.left, left, dividend_digits)
+    if not rt.is_integer(rtype(node.right)):  # an integer divisor is a BIGINT already
+        checks += _digits_below(node.right, right, divisor_digits)
+    dividend = _bigint_unscaled(node.left, left)
+    if shift:
+        dividend = duck(f"_n * {10**shift}", n=dividend)
+    quotient = duck("_n // _d", n=dividend, d=_bigint_unscaled(node.right, right))
+    step = "1" if result.scale == 0 else "0." + "0" * (result.scale - 1) + "1"
+    fast = duck(
+        f"CAST(CAST(_q AS DECIMAL({BIGINT_DIGITS}, 0)) * CAST('{step}' AS "
+        f"DECIMAL({min(result.scale + 1, rt.MAX_PRECISION)}, {result.scale})) "
+        f"AS DECIMAL({result.precision}, {result.scale}))",
+        result.to_type(),
+        q=quotient,
+    )
+    if not checks:
+        return fast
+    condition = checks[0] if len(checks) == 1 else exp.and_(*checks)
+    return duck("CASE WHEN _c THEN _f ELSE _e END", result.to_type(), c=condition, f=fast, e=exact)
 
 
 def rewrite_division(node: exp.Expr) -> exp.Expr:
