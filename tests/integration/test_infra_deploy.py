@@ -9,7 +9,7 @@ import pytest
 
 from ecomdw.core.aws import EMULATOR_CREDENTIALS
 from ecomdw.core.settings import Environment, Settings
-from ecomdw.emulation.cfn_resources import NOT_EMULATED, NOT_EMULATED_PROPERTIES
+from ecomdw.emulation.cfn_resources import NOT_EMULATED, NOT_EMULATED_PROPERTIES, in_account
 from ecomdw.emulation.cfn_verify import NOT_EMULATED_ORIGIN, Verification, verify_stacks
 from ecomdw.infra.deploy import apply_stack
 from ecomdw.infra.synth import SynthesizedStack, stacks
@@ -18,14 +18,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.ecomdw_emulation]
 
 
 def emulator_clients(endpoint: str, account_id: str) -> Any:
-    """Clients into one emulated account (moto takes a 12-digit access key as the account)."""
-    credentials = {**EMULATOR_CREDENTIALS, "aws_access_key_id": account_id}
+    """Clients into one emulated account."""
 
     def clients(service: str, region: str) -> Any:
         session_class: Any = boto3.session.Session
-        return session_class(region_name=region, **credentials).client(
+        client = session_class(region_name=region, **EMULATOR_CREDENTIALS).client(
             service, endpoint_url=endpoint
         )
+        return in_account(client, account_id)
 
     return clients
 
