@@ -69,6 +69,9 @@ class EmbeddedEmulator:
         return self._endpoint
 
     def start(self) -> str:
+        from ecomdw.emulation import moto_speed
+
+        moto_speed.install()
         self._server.start()
         host, port = self._server.get_host_and_port()
         self._endpoint = f"http://{host}:{port}"
