@@ -89,6 +89,8 @@ def write_batches(
 ) -> None:
     """Write `columns` of `frame` to one folder per `batch_date`, replacing only those folders.
 
+    Rows are first gathered by folder, so each folder gets one file rather than one per Spark
+    partition: on S3 every file costs a PUT, a copy and a delete at commit.
     Each of `every_batch` without rows gets a folder with one empty parquet file: the warehouse
     COPYs every table's folder of a batch, and Redshift COPY fails on a prefix with no objects.
     """
@@ -96,15 +98,28 @@ def write_batches(
     (
         frame.withColumn(BATCH_FOLDER, fn.date_format("batch_date", "yyyy-MM-dd"))
         .select(*chosen, BATCH_FOLDER)
+        .repartition(BATCH_FOLDER)
         .write.mode("overwrite")
         .option("partitionOverwriteMode", "dynamic")
         .partitionBy(BATCH_FOLDER)
         .parquet(uri)
     )
     spark = frame.sparkSession
+    missing = sorted(set(every_batch) - batch_dates_under(spark, uri))
+    if not missing:
+        return
+    # Spark writes the empty file once; the other folders get copies, not a Spark job each.
+    folders = [join_uri(uri, f"{BATCH_FOLDER}={day.isoformat()}") for day in missing]
     empty = spark.createDataFrame([], frame.select(*chosen).schema).coalesce(1)
-    for day in sorted(set(every_batch) - batch_dates_under(spark, uri)):
-        empty.write.mode("overwrite").parquet(join_uri(uri, f"{BATCH_FOLDER}={day.isoformat()}"))
+    empty.write.mode("overwrite").parquet(folders[0])
+    fs, written = _file_system(spark, folders[0])
+    files = [status.getPath() for status in fs.listStatus(written) if status.isFile()]
+    jvm: Any = spark.sparkContext._jvm
+    hadoop = spark.sparkContext._jsc.hadoopConfiguration()
+    for folder in folders[1:]:
+        for file in files:
+            target = jvm.org.apache.hadoop.fs.Path(join_uri(folder, file.getName()))
+            jvm.org.apache.hadoop.fs.FileUtil.copy(fs, file, fs, target, False, hadoop)
 
 
 def finished_batches(spark: SparkSession, processed_uri: str, job: str) -> set[dt.date]:

@@ -108,8 +108,9 @@ def read_scope(
         t.name: {d for d in batch_dates_under(spark, uris[t.name]) if d <= up_to}
         for t in scope.tables
     }
+    # Cached: every rule of a table and its children's relationships read the files once.
     frames = {
-        t.name: read_table(spark, uris[t.name], scope.schema(t), sorted(dates[t.name]))
+        t.name: read_table(spark, uris[t.name], scope.schema(t), sorted(dates[t.name])).cache()
         for t in scope.tables
     }
     known = tuple(sorted(set().union(*dates.values())))

@@ -39,16 +39,23 @@ def run(spark: SparkSession, options: JobOptions) -> None:
         print(f"{JOB}: no batch to process")
         return
 
+    read: dict[str, DataFrame] = {}
+
     def staged(entity: Entity) -> DataFrame:
-        uri = join_uri(processed, STAGED, entity.name)
-        return read_batches(spark, uri, staged_schema(entity), only=batches)
+        # Cached: a file is read once per job, not once per use (each read is S3 requests).
+        if entity.name not in read:
+            uri = join_uri(processed, STAGED, entity.name)
+            read[entity.name] = read_batches(spark, uri, staged_schema(entity), only=batches)
+        return read[entity.name].cache()
 
     def written_before(table: Entity) -> DataFrame:
         uri = join_uri(processed, WAREHOUSE, table.name)
         return read_batches(spark, uri, struct_type(table), exclude=batches)
 
     for raw, dimension in SCD2:
-        changes = scd2_changes(staged(raw), written_before(dimension), dimension, options.run_id)
+        changes = scd2_changes(
+            staged(raw), written_before(dimension), dimension, options.run_id
+        ).cache()
         write_batches(
             changes,
             join_uri(processed, WAREHOUSE, dimension.name),

@@ -87,7 +87,7 @@ def run(spark: SparkSession, options: JobOptions) -> None:
     facts = {
         FACT_EXCHANGE_RATE.name: fact_exchange_rate(
             rates.where(rates.batch_date.cast("string").isin(names)), options.run_id
-        ),
+        ).cache(),
         FACT_ORDER_LINE.name: lines,
         FACT_ORDER.name: order_facts(touched, lines, rates, customers, options.run_id).cache(),
         FACT_PAYMENT.name: payment_facts(
