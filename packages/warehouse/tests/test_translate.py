@@ -138,6 +138,7 @@ def test_super_columns_are_refused() -> None:
         translate("create table t (doc super)")
 
 
+@pytest.mark.duckdb
 def test_columns_read_from_ctes_and_unions_keep_the_redshift_type_of_what_they_select() -> None:
     """SUM over DECIMAL(12, 2) is DECIMAL(38, 2) however it is read, so dividing it by 3 gives
     DECIMAL(38, 4) inline, from a CTE, and from a UNION whose branches agree on the type."""
