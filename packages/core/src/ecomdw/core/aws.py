@@ -108,9 +108,7 @@ def spark_s3_conf(settings: Settings | None = None) -> dict[str, str]:
     conf = {
         "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
         "spark.hadoop.fs.s3a.endpoint.region": settings.region,
-        # Fewer requests per file: no deleting of parent "directory" markers after each write
-        # (Hadoop >= 3.3.1 reads either way), and one rename at commit instead of two.
-        "spark.hadoop.fs.s3a.directory.marker.retention": "keep",
+        # One rename per file at commit instead of two: on S3 a rename is a copy and a delete.
         "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "2",
     }
     if endpoint is not None:

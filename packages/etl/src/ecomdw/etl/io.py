@@ -7,6 +7,7 @@ FileSystem so that all three behave alike, in local Spark and in Glue.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -19,6 +20,7 @@ from ecomdw.core.contract import BATCH_PARTITION, extension
 from ecomdw.core.model import Entity
 from ecomdw.core.processed import BATCH_FOLDER, JOB_MARKERS
 
+MARKER_FILE = "finished.json"
 RAW_FILES_SCHEMA = StructType(
     [StructField("path", StringType(), False), StructField("content", BinaryType(), True)]
 )
@@ -29,8 +31,7 @@ def join_uri(root: str, *parts: str) -> str:
 
 
 def _file_system(spark: SparkSession, uri: str) -> tuple[Any, Any]:
-    jvm: Any = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(uri)
+    path = _hadoop_path(spark, uri)
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
 
@@ -85,41 +86,63 @@ def read_batches(
 
 
 def write_batches(
-    frame: DataFrame, uri: str, columns: Iterable[str], every_batch: Iterable[dt.date] = ()
+    frame: DataFrame,
+    uri: str,
+    columns: Iterable[str],
+    batches: Iterable[dt.date],
+    *,
+    placeholders: bool = False,
 ) -> None:
-    """Write `columns` of `frame` to one folder per `batch_date`, replacing only those folders.
+    """Replace the folders of `batches` under `uri` by `columns` of `frame`, one folder per
+    `batch_date`; every row's `batch_date` is one of `batches`.
 
-    Rows are first gathered by folder, so each folder gets one file rather than one per Spark
-    partition: on S3 every file costs a PUT, a copy and a delete at commit.
-    Each of `every_batch` without rows gets a folder with one empty parquet file: the warehouse
-    COPYs every table's folder of a batch, and Redshift COPY fails on a prefix with no objects.
+    The folders are deleted, then the rows appended: a batch that now has no rows loses its old
+    folder too, and the commit moves each file once (a dynamic partition overwrite moves it
+    twice, and on S3 a move is a copy and a delete). A job killed in between has not marked its
+    batches finished, so its rerun replaces them again. Rows are gathered by folder first: one
+    file per folder, not one per Spark partition.
+
+    With `placeholders`, each batch without rows gets a folder with one empty parquet file: the
+    warehouse COPYs every table's folder of a batch, and Redshift COPY fails on a prefix with
+    no objects.
     """
+    spark = frame.sparkSession
+    days = set(batches)
+    fs, _ = _file_system(spark, uri)
+    for day in sorted(batch_dates_under(spark, uri) & days):
+        fs.delete(_hadoop_path(spark, _batch_folder(uri, day)), True)
     chosen = list(columns)
     (
         frame.withColumn(BATCH_FOLDER, fn.date_format("batch_date", "yyyy-MM-dd"))
         .select(*chosen, BATCH_FOLDER)
         .repartition(BATCH_FOLDER)
-        .write.mode("overwrite")
-        .option("partitionOverwriteMode", "dynamic")
+        .write.mode("append")
         .partitionBy(BATCH_FOLDER)
         .parquet(uri)
     )
-    spark = frame.sparkSession
-    missing = sorted(set(every_batch) - batch_dates_under(spark, uri))
+    missing = sorted(days - batch_dates_under(spark, uri)) if placeholders else []
     if not missing:
         return
     # Spark writes the empty file once; the other folders get copies, not a Spark job each.
-    folders = [join_uri(uri, f"{BATCH_FOLDER}={day.isoformat()}") for day in missing]
+    folders = [_batch_folder(uri, day) for day in missing]
     empty = spark.createDataFrame([], frame.select(*chosen).schema).coalesce(1)
     empty.write.mode("overwrite").parquet(folders[0])
-    fs, written = _file_system(spark, folders[0])
-    files = [status.getPath() for status in fs.listStatus(written) if status.isFile()]
+    files = [s.getPath() for s in fs.listStatus(_hadoop_path(spark, folders[0])) if s.isFile()]
     jvm: Any = spark.sparkContext._jvm
     hadoop = spark.sparkContext._jsc.hadoopConfiguration()
     for folder in folders[1:]:
         for file in files:
-            target = jvm.org.apache.hadoop.fs.Path(join_uri(folder, file.getName()))
+            target = _hadoop_path(spark, join_uri(folder, file.getName()))
             jvm.org.apache.hadoop.fs.FileUtil.copy(fs, file, fs, target, False, hadoop)
+
+
+def _batch_folder(uri: str, day: dt.date) -> str:
+    return join_uri(uri, f"{BATCH_FOLDER}={day.isoformat()}")
+
+
+def _hadoop_path(spark: SparkSession, uri: str) -> Any:
+    jvm: Any = spark.sparkContext._jvm
+    return jvm.org.apache.hadoop.fs.Path(uri)
 
 
 def finished_batches(spark: SparkSession, processed_uri: str, job: str) -> set[dt.date]:
@@ -129,14 +152,15 @@ def finished_batches(spark: SparkSession, processed_uri: str, job: str) -> set[d
 def mark_finished(
     spark: SparkSession, processed_uri: str, job: str, batches: Iterable[dt.date], run_id: str
 ) -> None:
-    """Record that `job` finished `batches` (after all its output is written)."""
-    rows = [(d, run_id) for d in sorted(batches)]
-    frame = spark.createDataFrame(rows, "batch_date date, run_id string")
-    (
-        frame.withColumn(BATCH_FOLDER, fn.date_format("batch_date", "yyyy-MM-dd"))
-        .coalesce(1)
-        .write.mode("overwrite")
-        .option("partitionOverwriteMode", "dynamic")
-        .partitionBy(BATCH_FOLDER)
-        .json(join_uri(processed_uri, JOB_MARKERS, job))
-    )
+    """Record that `job` finished `batches` (after all its output is written): a small JSON
+    object per batch folder, written directly rather than by a Spark job."""
+    root = join_uri(processed_uri, JOB_MARKERS, job)
+    fs, _ = _file_system(spark, root)
+    for day in sorted(set(batches)):
+        path = _hadoop_path(spark, join_uri(_batch_folder(root, day), MARKER_FILE))
+        stream = fs.create(path, True)
+        try:
+            marker = {"batch_date": day.isoformat(), "run_id": run_id}
+            stream.write(bytearray(json.dumps(marker).encode()))
+        finally:
+            stream.close()

@@ -60,7 +60,8 @@ def run(spark: SparkSession, options: JobOptions) -> None:
             changes,
             join_uri(processed, WAREHOUSE, dimension.name),
             dimension.column_names,
-            every_batch=batches,
+            batches,
+            placeholders=True,
         )
         print(f"{JOB}: {dimension.name}: {changes.count()} change rows")
     batch_days = spark.createDataFrame([(d, d) for d in batches], "full_date date, batch_date date")
@@ -75,7 +76,8 @@ def run(spark: SparkSession, options: JobOptions) -> None:
         dates,
         join_uri(processed, WAREHOUSE, DIM_DATE.name),
         DIM_DATE.column_names,
-        every_batch=batches,
+        batches,
+        placeholders=True,
     )
     mark_finished(spark, processed, JOB, batches, options.run_id)
     print(f"{JOB}: batches {len(batches)}")

@@ -108,7 +108,7 @@ def run(spark: SparkSession, options: JobOptions) -> None:
     for table in (FACT_EXCHANGE_RATE, FACT_ORDER_LINE, FACT_ORDER, FACT_PAYMENT):
         frame = facts[table.name]
         uri = join_uri(processed, WAREHOUSE, table.name)
-        write_batches(frame, uri, table.column_names, every_batch=batches)
+        write_batches(frame, uri, table.column_names, batches, placeholders=True)
         print(f"{JOB}: {table.name}: {frame.count()} rows")
     mark_finished(spark, processed, JOB, batches, options.run_id)
 

@@ -60,20 +60,23 @@ def run(spark: SparkSession, options: JobOptions) -> None:
             result.staged[entity.name],
             join_uri(processed, STAGED, entity.name),
             staged_columns(entity),
+            batches,
         )
     warehouse = join_uri(processed, WAREHOUSE)
     write_batches(
         result.quarantine,
         join_uri(warehouse, QUARANTINE.name),
         QUARANTINE.column_names,
-        every_batch=batches,
+        batches,
+        placeholders=True,
     )
     lineage = batch_lineage(counts, options.run_id, dt.datetime.now(dt.UTC))
     write_batches(
         lineage,
         join_uri(warehouse, BATCH_LINEAGE.name),
         BATCH_LINEAGE.column_names,
-        every_batch=batches,
+        batches,
+        placeholders=True,
     )
     mark_finished(spark, processed, JOB, batches, options.run_id)
     summary = counts.groupBy("entity").agg(
