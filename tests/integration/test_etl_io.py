@@ -29,8 +29,8 @@ def _objects(settings: Settings, prefix: str) -> list[str]:
 def _folders(settings: Settings, prefix: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for key in _objects(settings, prefix):
-        folder = key.split("/")[0]
-        if folder.startswith("_"):  # the test session's Spark writes _SUCCESS; jobs do not
+        folder, _, name = key.partition("/")
+        if key.startswith("_") or name.startswith("_"):  # the test Spark writes _SUCCESS
             continue
         counts[folder] = counts.get(folder, 0) + 1
     return counts

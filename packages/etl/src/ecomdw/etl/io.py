@@ -127,7 +127,11 @@ def write_batches(
     folders = [_batch_folder(uri, day) for day in missing]
     empty = spark.createDataFrame([], frame.select(*chosen).schema).coalesce(1)
     empty.write.mode("overwrite").parquet(folders[0])
-    files = [s.getPath() for s in fs.listStatus(_hadoop_path(spark, folders[0])) if s.isFile()]
+    files = [
+        status.getPath()
+        for status in fs.listStatus(_hadoop_path(spark, folders[0]))
+        if status.isFile() and not status.getPath().getName().startswith(("_", "."))
+    ]
     jvm: Any = spark.sparkContext._jvm
     hadoop = spark.sparkContext._jsc.hadoopConfiguration()
     for folder in folders[1:]:
