@@ -202,6 +202,42 @@ def test_choice_parallel_map_wait_paths_and_intrinsics_run(local_settings: Setti
     assert types.count("ParallelStateSucceeded") == 1
 
 
+def test_history_pages_and_leaves_out_execution_data_as_aws_does(
+    local_settings: Settings,
+) -> None:
+    machine = create_state_machine(local_settings, "order-flow-history", ORDER_FLOW)
+    order = {"id": 8, "lines": [{"sku": "c", "qty": 1}]}
+    done = run_execution(
+        local_settings, machine, {"order": order, "settings": '{"currency": "EUR"}'}
+    )
+    states = client("stepfunctions", local_settings)
+    arn = done["executionArn"]
+    full = states.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    assert len(full) > 10
+    assert "nextToken" not in states.get_execution_history(executionArn=arn, maxResults=1000)
+
+    pages, token = [], None
+    while True:
+        page = states.get_execution_history(
+            executionArn=arn,
+            maxResults=4,
+            reverseOrder=True,
+            **({"nextToken": token} if token else {}),
+        )
+        pages.append(page["events"])
+        if "nextToken" not in page:
+            break
+        token = page["nextToken"]
+    assert all(len(p) == 4 for p in pages[:-1])
+    assert [e["id"] for p in pages for e in p] == [e["id"] for e in reversed(full)]
+
+    bare = states.get_execution_history(executionArn=arn, includeExecutionData=False)["events"]
+    started = bare[0]["executionStartedEventDetails"]
+    assert "input" not in started and "roleArn" in started
+    assert "input" in full[0]["executionStartedEventDetails"]
+    assert [e["type"] for e in bare] == [e["type"] for e in full][: len(bare)]
+
+
 def test_choice_default_reaches_fail_with_its_error_and_cause(local_settings: Settings) -> None:
     machine = create_state_machine(local_settings, "order-flow-usd", ORDER_FLOW)
     order = {"id": 8, "lines": []}

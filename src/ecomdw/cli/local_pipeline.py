@@ -215,11 +215,25 @@ def _follow_history(execution: Execution, events: Iterable[dict[str, Any]]) -> N
                 step.status, step.finished = "succeeded", event["timestamp"]
 
 
-def _history(states: Any, arn: str) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
-    for page in states.get_paginator("get_execution_history").paginate(executionArn=arn):
-        events.extend(page["events"])
-    return events
+def _new_events(states: Any, arn: str, after_id: int) -> list[dict[str, Any]]:
+    """The execution's events after event `after_id`, oldest first, without their data.
+
+    Read newest first, page by page, until the events already seen: a poll costs what
+    happened since the last one, not the whole history (thousands of events over a long load).
+    Progress needs names and times only, not the states' inputs and outputs."""
+    newest_first: list[dict[str, Any]] = []
+    pages = states.get_paginator("get_execution_history").paginate(
+        executionArn=arn,
+        reverseOrder=True,
+        includeExecutionData=False,
+        PaginationConfig={"PageSize": 20},
+    )
+    for page in pages:
+        fresh = [event for event in page["events"] if int(event["id"]) > after_id]
+        newest_first += fresh
+        if len(fresh) < len(page["events"]):
+            break
+    return newest_first[::-1]
 
 
 def failure_message(cause: str) -> tuple[str | None, str]:
@@ -270,9 +284,12 @@ def execute(
             for i, name in enumerate(names)
         },
     )
+    seen = 0
     while True:
         described = states.describe_execution(executionArn=execution.arn)
-        _follow_history(execution, _history(states, execution.arn))
+        events = _new_events(states, execution.arn, seen)
+        seen = int(events[-1]["id"]) if events else seen
+        _follow_history(execution, events)
         on_progress(execution)
         if described["status"] != "RUNNING":
             break

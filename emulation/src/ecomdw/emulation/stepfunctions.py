@@ -93,6 +93,7 @@ def _extend_moto_once() -> None:
     _name_sdk_errors_as_aws_does()
     _create_cloudformation_state_machines_in_the_executing_backend()
     _scale_retry_intervals_and_waits()
+    _page_execution_history_as_aws_does()
 
 
 def _route_integrations_to(endpoint: Callable[[], str]) -> None:
@@ -100,19 +101,27 @@ def _route_integrations_to(endpoint: Callable[[], str]) -> None:
     from moto.stepfunctions.parser.asl.utils import boto_client
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        # As moto's: no retries (the state's Retry decides) and no parameter validation
-        # (Step Functions passes what the state gives, the service judges it).
-        config = Config(
-            parameter_validation=False,
-            retries={"max_attempts": 0, "total_max_attempts": 1},
-            read_timeout=3600,
-        )
-        session: Any = boto3.session.Session
-        return session(region_name=region, **EMULATOR_CREDENTIALS).client(
-            service, endpoint_url=endpoint(), config=config
-        )
+        return _integration_client(region, service, endpoint())
 
     _replace_function(boto_client.boto_client_for, boto_client_for)
+
+
+@cache
+def _integration_client(region: str, service: str, endpoint_url: str) -> Any:
+    """One client per service, region and endpoint, shared by every task: a new boto3 session
+    per task reads botocore's endpoint and service files again (most of a task's time).
+
+    As moto's: no retries (the state's Retry decides) and no parameter validation (Step
+    Functions passes what the state gives, the service judges it)."""
+    config = Config(
+        parameter_validation=False,
+        retries={"max_attempts": 0, "total_max_attempts": 1},
+        read_timeout=3600,
+    )
+    session: Any = boto3.session.Session
+    return session(region_name=region, **EMULATOR_CREDENTIALS).client(
+        service, endpoint_url=endpoint_url, config=config
+    )
 
 
 def _replace_function(original: Any, replacement: Any) -> None:
@@ -398,3 +407,77 @@ def _scale_retry_intervals_and_waits() -> None:
             env.program_state_event.wait(remaining)
 
     WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign]
+
+
+HISTORY_PAGE_DEFAULT = 100  # GetExecutionHistory's maxResults when none is given, as on AWS
+HISTORY_PAGE_MAX = 1000
+EXECUTION_DATA = ("input", "output", "parameters", "inputDetails", "outputDetails")
+"""What `includeExecutionData=false` leaves out of each event's details."""
+
+
+def history_page(
+    events: list[dict[str, Any]],
+    *,
+    max_results: int = 0,
+    reverse: bool = False,
+    next_token: str | None = None,
+    include_data: bool = True,
+) -> dict[str, Any]:
+    """One page of GetExecutionHistory as AWS gives it: `maxResults` events (default 100, at
+    most 1000), oldest first unless `reverseOrder`, and without inputs, outputs and task
+    parameters when `includeExecutionData` is false.
+
+    moto returns every event, with all its data, in one page: a run's poll of a long execution
+    (a Map over 90 batches carries each batch's SQL) then costs more than the run."""
+    ordered = events[::-1] if reverse else events
+    size = min(max_results or HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX)
+    start = int(next_token or 0)
+    page = copy.deepcopy(ordered[start : start + size])
+    if not include_data:
+        page = [_without_execution_data(event) for event in page]
+    result: dict[str, Any] = {"events": page}
+    if start + size < len(ordered):
+        result["nextToken"] = str(start + size)
+    return result
+
+
+def _events(backend: Any, execution_arn: str) -> list[dict[str, Any]]:
+    """The execution's events as they stand, not copied: moto deep-copies the whole history
+    (every state's input and output) on each call; `history_page` copies the page it returns."""
+    execution = backend.describe_execution(execution_arn=execution_arn)
+    worker = getattr(execution, "exec_worker", None)
+    env = getattr(worker, "env", None)
+    if env is None:  # not started yet
+        return list(execution.to_history_output()["events"])
+    manager = env.event_manager
+    with manager._mutex:
+        return list(manager._history_event_list)
+
+
+def _without_execution_data(event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: (
+            {k: v for k, v in value.items() if k not in EXECUTION_DATA}
+            if key.endswith("EventDetails") and isinstance(value, dict)
+            else value
+        )
+        for key, value in event.items()
+    }
+
+
+def _page_execution_history_as_aws_does() -> None:
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def get_execution_history(self: Any) -> Any:
+        include = self._get_param("includeExecutionData")
+        page = history_page(
+            _events(self.stepfunction_backend, self._get_param("executionArn")),
+            max_results=int(self._get_param("maxResults") or 0),
+            reverse=bool(self._get_param("reverseOrder")),
+            next_token=self._get_param("nextToken"),
+            include_data=include is not False,
+        )
+        return ActionResult(page)
+
+    StepFunctionResponse.get_execution_history = get_execution_history  # type: ignore[method-assign]
