@@ -4,6 +4,7 @@ Ours: the pipeline's Glue job scripts (`PIPELINE.glue_jobs`: stage, quality_stag
 facts, quality_warehouse) in pipeline order on local folders, each its own `python <script>`
 process (a copy of the script in a work folder, as Glue runs it) with Glue's argv and the
 environment of `script_environment("local[2]")`: every figure includes each job's Spark start.
+End to end is the jobs' sum (what a runner does between them is not counted).
 
 Baseline: the same transforms written for DuckDB (`benchmarks/etl_duckdb/*.sql`, and the model's
 data-quality rules as one aggregate query per table, a query per key and per foreign key), in
@@ -22,8 +23,9 @@ in each, so the tree figure is an upper bound. CPU: user + system seconds of eve
 the tree, from the rusage of reaped children (the bench adopts the orphans, such as a JVM that
 outlives its driver, as a child subreaper, and waits for them before the next job starts). The
 DuckDB side is measured the same way from outside; its per-step seconds come from inside the
-process. Runs are single (minutes each) on a machine that may be shared: the load average at
-the start of each size is in the caption, and CPU seconds move less with it than wall seconds.
+process. Runs are single (minutes each) on a machine that may be shared: the load average
+before and after each size is in the caption, and CPU seconds move less with it than wall
+seconds.
 """
 
 from __future__ import annotations
@@ -594,7 +596,7 @@ class SizeResult:
     orders: int
     records: int
     raw_mib: float
-    load: float
+    load: tuple[float, float]  # 1-minute load average before and after the runs
     ours: dict[str, Measured]
     duckdb: Measured
     duckdb_steps: dict[str, dict[str, float]]
@@ -619,10 +621,11 @@ def measure_size(orders: int) -> SizeResult:
         manifest = generate(config(orders), raw)
         records = sum(t["good"] + t["defective"] for t in manifest["totals"].values())
         raw_bytes = sum(p.stat().st_size for p in raw.rglob("*") if p.is_file())
-        load = os.getloadavg()[0]
+        load_before = os.getloadavg()[0]
         duck, duck_steps = run_baseline(raw, work)
         ours = run_etl(raw, work)
         agreement = compare(work / "processed", work / "duckdb")
+        load = (load_before, os.getloadavg()[0])
         return SizeResult(orders, records, raw_bytes / MIB, load, ours, duck, duck_steps, agreement)
 
 
@@ -675,7 +678,7 @@ def _goals(size: SizeResult) -> str:
 def table(results: Sequence[SizeResult]) -> Table:
     inputs = "; ".join(
         f"{r.orders:,} orders: {r.records:,} raw records, {r.raw_mib:,.0f} MiB, "
-        f"load average {r.load:.1f} at the start"
+        f"load average {r.load[0]:.1f} before, {r.load[1]:.1f} after"
         for r in results
     )
     rendered = Table(
