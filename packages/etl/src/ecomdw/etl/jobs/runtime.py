@@ -60,6 +60,11 @@ def _spark() -> SparkSession:
     # No _SUCCESS objects: Redshift COPY reads every object under a prefix.
     hadoop: Any = session.sparkContext._jsc.hadoopConfiguration()
     hadoop.set("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+    # A task's commit moves its files into the batch folders, which a rerun deletes first.
+    # With algorithm 1 a job killed between task and job commit leaves committed tasks under
+    # `_temporary/0/`, and the rerun's job commit into the same table merges them with its own:
+    # every row of that table twice.
+    hadoop.set("mapreduce.fileoutputcommitter.algorithm.version", "2")
     return session
 
 
