@@ -102,6 +102,8 @@ SELECT (year(full_date) * 10000 + month(full_date) * 100 + day(full_date))::INTE
     isodow(full_date) >= 6 AS is_weekend, batch_date
 FROM days;
 
+DROP TABLE customer_versions; DROP TABLE product_versions;
+
 COPY (FROM by_batch('dim_customer')) TO '@OUT@/warehouse/dim_customer'
     (FORMAT parquet, PARTITION_BY (batch), OVERWRITE);
 COPY (FROM by_batch('dim_product')) TO '@OUT@/warehouse/dim_product'

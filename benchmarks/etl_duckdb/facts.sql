@@ -139,6 +139,7 @@ SELECT CASE WHEN count(*) > 0 THEN error('no USD rate on or before the day for '
 FROM (
     SELECT usd_per_unit FROM fact_order UNION ALL SELECT usd_per_unit FROM fact_payment
 ) WHERE usd_per_unit IS NULL;
+DROP TABLE touched_orders;
 ALTER TABLE fact_order DROP COLUMN usd_per_unit;
 ALTER TABLE fact_payment DROP COLUMN usd_per_unit;
 

@@ -511,6 +511,13 @@ SELECT batch_date, entity, source_file,
     'bench' AS run_id, now()::TIMESTAMP AS loaded_at
 FROM records GROUP BY batch_date, entity, source_file;
 
+-- What only this step needs is let go: the records as read, with their text, and as resolved.
+DROP TABLE customers_read; DROP TABLE products_read; DROP TABLE exchange_rates_read;
+DROP TABLE orders_read; DROP TABLE order_items_read; DROP TABLE payments_read;
+DROP TABLE customers_resolved; DROP TABLE products_resolved; DROP TABLE exchange_rates_resolved;
+DROP TABLE orders_resolved; DROP TABLE order_items_resolved; DROP TABLE payments_resolved;
+DROP TABLE customers_loaded; DROP TABLE products_loaded; DROP TABLE orders_loaded;
+
 SELECT CASE WHEN count(*) > 0 THEN error('records lost or counted twice in ' || count(*)
     || ' files') END
 FROM batch_lineage WHERE records_read <> records_loaded + records_quarantined;
