@@ -445,6 +445,8 @@ def baseline(raw: Path, out: Path, threads: int = THREADS) -> dict[str, dict[str
     con = connect()
     con.execute(f"SET threads = {threads}")
     con.execute("SET enable_progress_bar = false")
+    # Spills beside the outputs, not in `.tmp/` under whatever folder the process runs in.
+    con.execute(f"SET temp_directory = {_literal((out / '_spill').as_posix())}")
     steps: dict[str, dict[str, float]] = {}
     for step in STEPS:
         started, started_cpu = time.perf_counter(), time.process_time()
@@ -525,6 +527,7 @@ def compare(ours: Path, theirs: Path) -> dict[str, str]:
     differs."""
     con = connect()
     con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET temp_directory = {_literal((theirs / '_spill').as_posix())}")
     findings: dict[str, list[str]] = {step: [] for step in STEPS}
     for step, outputs in OUTPUTS.items():
         for output in outputs:
