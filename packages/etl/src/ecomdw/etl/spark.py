@@ -104,6 +104,15 @@ BASE_CONF = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    # Local output without Hadoop's hidden `.<name>.crc` beside each file (S3A writes none):
+    # COPY reads every file under a prefix, so a local processed folder loads as a bucket does.
+    # Set at start, the driver and every executor JVM write raw, tasks and commits alike.
+    "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
+    # ...which S3A's default `disk` upload buffer cannot take: its LocalDirAllocator casts the
+    # `file:` file system to LocalFileSystem (a ClassCastException on the first S3 write). The
+    # blocks being uploaded stay in memory instead, at most `fs.s3a.fast.upload.active.blocks`
+    # of `fs.s3a.multipart.size` per open file.
+    "spark.hadoop.fs.s3a.fast.upload.buffer": "bytebuffer",
 }
 
 

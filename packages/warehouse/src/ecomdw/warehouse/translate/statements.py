@@ -216,7 +216,9 @@ def _single(options: dict[str, list[Token]], name: str) -> str | None:
 
 
 def _prefix_globs(uri: str) -> str:
-    """Every object whose key starts with the prefix, as Redshift COPY reads them."""
+    """Every object whose key starts with the prefix, as Redshift COPY reads them: hidden names
+    (`.x`, `_x`) too, for Redshift documents no exception for them (only Spectrum's external
+    tables skip them); the ETL writes none into a warehouse folder."""
     if uri.endswith("/"):
         return f"['{uri}**']"
     return f"['{uri}', '{uri}*/**']" if "*" not in uri else f"['{uri}']"
