@@ -56,18 +56,22 @@ class Aws:
         return f"arn:aws:{service}:{region}:{self.account_id}:{resource}"
 
 
+def emulator_client(
+    endpoint: str, region: str, service: str, account_id: str, **config: Any
+) -> Any:
+    """A boto3 client of the emulator at `endpoint` (path-style S3, more botocore `config`),
+    whose resources are those of the emulated account `account_id`."""
+    session: Any = boto3.session.Session
+    client = session(region_name=region, **EMULATOR_CREDENTIALS).client(
+        service, endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"}, **config)
+    )
+    return in_account(client, account_id)
+
+
 @lru_cache(maxsize=128)
 def _client(endpoint: str, region: str, service: str, account_id: str) -> Any:
-    """A client whose resources land in the stack's own account."""
-    session: Any = boto3.session.Session
-    return in_account(
-        session(region_name=region, **EMULATOR_CREDENTIALS).client(
-            service,
-            endpoint_url=endpoint,
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-        ),
-        account_id,
-    )
+    """A client whose resources land in the stack's own account; one attempt per request."""
+    return emulator_client(endpoint, region, service, account_id, retries={"max_attempts": 1})
 
 
 MOTO_ACCOUNT_HEADER = "x-moto-account-id"
@@ -604,23 +608,26 @@ def _lower_keys(value: Any) -> Any:
     return value
 
 
+ALARM_FIELDS = (
+    "AlarmDescription",
+    "Namespace",
+    "MetricName",
+    "Dimensions",
+    "Statistic",
+    "Period",
+    "EvaluationPeriods",
+    "Threshold",
+    "ComparisonOperator",
+    "TreatMissingData",
+    "AlarmActions",
+    "OKActions",
+)
+"""An alarm's properties besides its name, spelled alike in the template and the API."""
+
+
 def create_alarm(aws: Aws, props: dict[str, Any]) -> Created:
-    fields = (
-        "AlarmDescription",
-        "Namespace",
-        "MetricName",
-        "Dimensions",
-        "Statistic",
-        "Period",
-        "EvaluationPeriods",
-        "Threshold",
-        "ComparisonOperator",
-        "TreatMissingData",
-        "AlarmActions",
-        "OKActions",
-    )
     aws.client("cloudwatch").put_metric_alarm(
-        AlarmName=props["AlarmName"], **_subset(props, *fields)
+        AlarmName=props["AlarmName"], **_subset(props, *ALARM_FIELDS)
     )
     return Created(
         props["AlarmName"], {"Arn": aws.arn("cloudwatch", f"alarm:{props['AlarmName']}")}
@@ -708,16 +715,19 @@ def create_security_hub(aws: Aws, props: dict[str, Any]) -> Created:
     return Created(hub, {"ARN": hub})
 
 
+SCHEDULE_FIELDS = (
+    "Description",
+    "ScheduleExpression",
+    "ScheduleExpressionTimezone",
+    "FlexibleTimeWindow",
+    "Target",
+)
+"""A schedule's properties besides its name, spelled alike in the template and the API."""
+
+
 def create_schedule(aws: Aws, props: dict[str, Any]) -> Created:
-    fields = (
-        "Description",
-        "ScheduleExpression",
-        "ScheduleExpressionTimezone",
-        "FlexibleTimeWindow",
-        "Target",
-    )
     schedule = aws.client("scheduler").create_schedule(
-        Name=props["Name"], **_subset(props, *fields)
+        Name=props["Name"], **_subset(props, *SCHEDULE_FIELDS)
     )["ScheduleArn"]
     return Created(schedule, {"Arn": schedule})
 

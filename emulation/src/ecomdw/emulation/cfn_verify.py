@@ -17,17 +17,15 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
-from ecomdw.core.aws import EMULATOR_CREDENTIALS
 from ecomdw.core.settings import EMULATOR_ACCOUNT_ID
 from ecomdw.emulation.cfn_resources import (
+    ALARM_FIELDS,
     EMULATED_TYPES,
     GLUE_JOB_FIELDS,
     NOT_EMULATED,
     NOT_EMULATED_PROPERTIES,
-    in_account,
+    SCHEDULE_FIELDS,
+    emulator_client,
 )
 
 BY_EMULATOR = "created by emulator"
@@ -174,15 +172,9 @@ def verify_stack(
     template: Mapping[str, Any],
     account_id: str = EMULATOR_ACCOUNT_ID,
 ) -> list[ResourceCheck]:
-    session_class: Any = boto3.session.Session
-    session = session_class(region_name=region, **EMULATOR_CREDENTIALS)
-
     @cache
     def clients(service: str) -> Any:
-        client = session.client(
-            service, endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"})
-        )
-        return in_account(client, account_id)
+        return emulator_client(endpoint, region, service, account_id)
 
     cfn = clients("cloudformation")
     deployed = {
@@ -747,7 +739,7 @@ def read_glue_trigger(r: Reading) -> dict[str, Any]:
     trigger = r.clients("glue").get_trigger(Name=r.physical_id)["Trigger"]
     observed = {
         k: trigger[k]
-        for k in ("Name", "Type", "WorkflowName", "Actions", "Predicate")
+        for k in ("Name", "Type", "WorkflowName", "Actions", "Predicate", "Schedule")
         if k in trigger
     }
     # A trigger made with StartOnCreation leaves the CREATED state at once.
@@ -820,22 +812,7 @@ def read_cluster(r: Reading) -> dict[str, Any]:
 
 def read_alarm(r: Reading) -> dict[str, Any]:
     alarm = r.clients("cloudwatch").describe_alarms(AlarmNames=[r.physical_id])["MetricAlarms"][0]
-    keys = (
-        "AlarmName",
-        "AlarmDescription",
-        "Namespace",
-        "MetricName",
-        "Dimensions",
-        "Statistic",
-        "Period",
-        "EvaluationPeriods",
-        "Threshold",
-        "ComparisonOperator",
-        "TreatMissingData",
-        "AlarmActions",
-        "OKActions",
-    )
-    return {key: alarm[key] for key in keys if key in alarm}
+    return {key: alarm[key] for key in ("AlarmName", *ALARM_FIELDS) if key in alarm}
 
 
 def read_trail(r: Reading) -> dict[str, Any]:
@@ -923,15 +900,7 @@ def read_security_hub(r: Reading) -> dict[str, Any]:
 def read_schedule(r: Reading) -> dict[str, Any]:
     name = r.physical_id.rsplit("/", 1)[-1]
     schedule = r.clients("scheduler").get_schedule(Name=name)
-    keys = (
-        "Name",
-        "Description",
-        "ScheduleExpression",
-        "ScheduleExpressionTimezone",
-        "FlexibleTimeWindow",
-        "Target",
-    )
-    return {key: schedule[key] for key in keys if key in schedule}
+    return {key: schedule[key] for key in ("Name", *SCHEDULE_FIELDS) if key in schedule}
 
 
 def read_backup_vault(r: Reading) -> dict[str, Any]:

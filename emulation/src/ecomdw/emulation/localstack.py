@@ -22,8 +22,9 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 from typing import Any
+
+from ecomdw.emulation.lifecycle import Lifecycle
 
 PINS = (
     "localstack-core[runtime]==2026.3.0",
@@ -70,7 +71,7 @@ def find_python313() -> str:
     )
 
 
-class LocalStackHost:
+class LocalStackHost(Lifecycle):
     """localstack-core in `venv` (created and pinned on first use), listening on 127.0.0.1."""
 
     def __init__(self, venv: Path, port: int = 4566) -> None:
@@ -143,18 +144,6 @@ class LocalStackHost:
                 self._process.kill()
         self._process = None
 
-    def __enter__(self) -> LocalStackHost:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 def needs_auth_token(image: str) -> bool:
     """Whether LocalStack `image` refuses to start without `LOCALSTACK_AUTH_TOKEN`: the Pro
@@ -190,7 +179,7 @@ def docker_unreachable() -> str | None:
     return None
 
 
-class LocalStackDocker:
+class LocalStackDocker(Lifecycle):
     """LocalStack in a Docker container (testcontainers), its edge port on a free host port."""
 
     def __init__(self, image: str | None = None) -> None:
@@ -279,18 +268,6 @@ class LocalStackDocker:
             self._container.stop()
         self._container = None
         self._endpoint = None
-
-    def __enter__(self) -> LocalStackDocker:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def main(argv: list[str]) -> int:

@@ -20,10 +20,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ecomdw.core.settings import Environment, Settings, load_settings
+from ecomdw.emulation.lifecycle import Lifecycle
 
 if TYPE_CHECKING:
     from ecomdw.emulation.glue_jobs import GlueJobRunner
@@ -35,7 +35,7 @@ MOTO_SETTINGS = {
 }
 
 
-class EmbeddedEmulator:
+class EmbeddedEmulator(Lifecycle):
     """A moto server on a free loopback port, started in this process."""
 
     _settings: Settings
@@ -120,18 +120,6 @@ class EmbeddedEmulator:
         if self._endpoint is not None:
             self._server.stop()
             self._endpoint = None
-
-    def __enter__(self) -> EmbeddedEmulator:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 _RUNNING: list[EmbeddedEmulator] = []  # started in this process, oldest first

@@ -8,7 +8,7 @@ KMS-encrypted SNS topic.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from troposphere import Ref, Sub, Template
 from troposphere.cloudwatch import Alarm, Dashboard, MetricDimension
@@ -111,58 +111,81 @@ def _state_machine_dimension(context: StackContext) -> MetricDimension:
     )
 
 
+class Metric(NamedTuple):
+    """What an alarm watches: one statistic of one metric, over five-minute periods."""
+
+    namespace: str
+    name: str
+    dimensions: list[MetricDimension]
+    statistic: str
+
+
+class Breach(NamedTuple):
+    """When an alarm fires: the statistic against the threshold, `periods` periods in a row."""
+
+    comparison: str
+    threshold: float
+    periods: int = 1
+
+
+def _alarm(
+    context: StackContext,
+    title: str,
+    name: str,
+    description: str,
+    *,
+    metric: Metric,
+    breach: Breach,
+) -> Alarm:
+    """An alarm named `name` in the environment; a period without data is no breach."""
+    return Alarm(
+        title,
+        AlarmName=context.name(name),
+        AlarmDescription=description,
+        Namespace=metric.namespace,
+        MetricName=metric.name,
+        Dimensions=metric.dimensions,
+        Statistic=metric.statistic,
+        Period=FIVE_MINUTES,
+        EvaluationPeriods=breach.periods,
+        Threshold=breach.threshold,
+        ComparisonOperator=breach.comparison,
+        TreatMissingData="notBreaching",
+    )
+
+
 def _pipeline_alarms(context: StackContext) -> list[Alarm]:
     parameters = context.parameters
-    names = context.names
+    machine = context.names.state_machine
+    executions = [_state_machine_dimension(context)]
+    environment = [MetricDimension(Name=ENVIRONMENT_DIMENSION, Value=context.settings.env.value)]
     return [
-        Alarm(
+        _alarm(
+            context,
             "PipelineFailedAlarm",
-            AlarmName=context.name("pipeline-failed"),
-            AlarmDescription=f"{names.state_machine}: an execution failed or timed out",
-            Namespace="AWS/States",
-            MetricName="ExecutionsFailed",
-            Dimensions=[_state_machine_dimension(context)],
-            Statistic="Sum",
-            Period=FIVE_MINUTES,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-            TreatMissingData="notBreaching",
+            "pipeline-failed",
+            f"{machine}: an execution failed or timed out",
+            metric=Metric("AWS/States", "ExecutionsFailed", executions, "Sum"),
+            breach=Breach("GreaterThanOrEqualToThreshold", 1),
         ),
-        Alarm(
+        _alarm(
+            context,
             "PipelineDurationAlarm",
-            AlarmName=context.name("pipeline-slow"),
-            AlarmDescription=(
-                f"{names.state_machine}: a run took longer than "
-                f"{parameters.run_duration_alarm_minutes} minutes"
+            "pipeline-slow",
+            f"{machine}: a run took longer than {parameters.run_duration_alarm_minutes} minutes",
+            metric=Metric("AWS/States", "ExecutionTime", executions, "Maximum"),
+            breach=Breach(
+                "GreaterThanThreshold",
+                parameters.run_duration_alarm_minutes * MILLISECONDS_PER_MINUTE,
             ),
-            Namespace="AWS/States",
-            MetricName="ExecutionTime",
-            Dimensions=[_state_machine_dimension(context)],
-            Statistic="Maximum",
-            Period=FIVE_MINUTES,
-            EvaluationPeriods=1,
-            Threshold=parameters.run_duration_alarm_minutes * MILLISECONDS_PER_MINUTE,
-            ComparisonOperator="GreaterThanThreshold",
-            TreatMissingData="notBreaching",
         ),
-        Alarm(
+        _alarm(
+            context,
             "DataQualityAlarm",
-            AlarmName=context.name("data-quality"),
-            AlarmDescription=(
-                f"data-quality score below {parameters.data_quality_score_floor:.2f}"
-            ),
-            Namespace=METRIC_NAMESPACE,
-            MetricName=DATA_QUALITY_SCORE_METRIC,
-            Dimensions=[
-                MetricDimension(Name=ENVIRONMENT_DIMENSION, Value=context.settings.env.value)
-            ],
-            Statistic="Minimum",
-            Period=FIVE_MINUTES,
-            EvaluationPeriods=1,
-            Threshold=parameters.data_quality_score_floor,
-            ComparisonOperator="LessThanThreshold",
-            TreatMissingData="notBreaching",
+            "data-quality",
+            f"data-quality score below {parameters.data_quality_score_floor:.2f}",
+            metric=Metric(METRIC_NAMESPACE, DATA_QUALITY_SCORE_METRIC, environment, "Minimum"),
+            breach=Breach("LessThanThreshold", parameters.data_quality_score_floor),
         ),
     ]
 
@@ -171,51 +194,38 @@ def _warehouse_alarms(context: StackContext) -> list[Alarm]:
     warehouse = context.parameters.warehouse
     name = context.names.redshift_cluster
     if isinstance(warehouse, ServerlessWarehouse):
+        workgroup = [MetricDimension(Name="Workgroup", Value=name)]
         return [
-            Alarm(
+            _alarm(
+                context,
                 "WarehouseCapacityAlarm",
-                AlarmName=context.name("warehouse-capacity"),
-                AlarmDescription=f"{name}: running near its maximum RPUs",
-                Namespace="AWS/Redshift-Serverless",
-                MetricName="ComputeCapacity",
-                Dimensions=[MetricDimension(Name="Workgroup", Value=name)],
-                Statistic="Average",
-                Period=FIVE_MINUTES,
-                EvaluationPeriods=3,
-                Threshold=warehouse.max_capacity_rpus * SERVERLESS_CAPACITY_SHARE,
-                ComparisonOperator="GreaterThanOrEqualToThreshold",
-                TreatMissingData="notBreaching",
+                "warehouse-capacity",
+                f"{name}: running near its maximum RPUs",
+                metric=Metric("AWS/Redshift-Serverless", "ComputeCapacity", workgroup, "Average"),
+                breach=Breach(
+                    "GreaterThanOrEqualToThreshold",
+                    warehouse.max_capacity_rpus * SERVERLESS_CAPACITY_SHARE,
+                    periods=3,
+                ),
             )
         ]
     cluster = [MetricDimension(Name="ClusterIdentifier", Value=name)]
     return [
-        Alarm(
+        _alarm(
+            context,
             "WarehouseCpuAlarm",
-            AlarmName=context.name("warehouse-cpu"),
-            AlarmDescription=f"{name}: CPU above {CPU_PERCENT_CEILING}% for 15 minutes",
-            Namespace="AWS/Redshift",
-            MetricName="CPUUtilization",
-            Dimensions=cluster,
-            Statistic="Average",
-            Period=FIVE_MINUTES,
-            EvaluationPeriods=3,
-            Threshold=CPU_PERCENT_CEILING,
-            ComparisonOperator="GreaterThanThreshold",
-            TreatMissingData="notBreaching",
+            "warehouse-cpu",
+            f"{name}: CPU above {CPU_PERCENT_CEILING}% for 15 minutes",
+            metric=Metric("AWS/Redshift", "CPUUtilization", cluster, "Average"),
+            breach=Breach("GreaterThanThreshold", CPU_PERCENT_CEILING, periods=3),
         ),
-        Alarm(
+        _alarm(
+            context,
             "WarehouseDiskAlarm",
-            AlarmName=context.name("warehouse-disk"),
-            AlarmDescription=f"{name}: disk more than {DISK_PERCENT_CEILING}% used",
-            Namespace="AWS/Redshift",
-            MetricName="PercentageDiskSpaceUsed",
-            Dimensions=cluster,
-            Statistic="Maximum",
-            Period=FIVE_MINUTES,
-            EvaluationPeriods=1,
-            Threshold=DISK_PERCENT_CEILING,
-            ComparisonOperator="GreaterThanThreshold",
-            TreatMissingData="notBreaching",
+            "warehouse-disk",
+            f"{name}: disk more than {DISK_PERCENT_CEILING}% used",
+            metric=Metric("AWS/Redshift", "PercentageDiskSpaceUsed", cluster, "Maximum"),
+            breach=Breach("GreaterThanThreshold", DISK_PERCENT_CEILING),
         ),
     ]
 

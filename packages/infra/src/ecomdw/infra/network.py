@@ -7,6 +7,8 @@ NAT gateway and no internet gateway exist.
 
 from __future__ import annotations
 
+from typing import Any
+
 from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, Template
 from troposphere.ec2 import (
     VPC,
@@ -129,111 +131,93 @@ def _security_groups(
     context: StackContext, template: Template, vpc: VPC
 ) -> tuple[SecurityGroup, SecurityGroup, SecurityGroup]:
     """Glue talks to itself, to Redshift and to HTTPS endpoints; nothing comes from outside."""
-    glue = template.add_resource(
-        SecurityGroup(
-            "GlueSecurityGroup",
-            GroupDescription="Glue jobs: Spark executors talk to each other",
-            VpcId=Ref(vpc),
-            SecurityGroupEgress=[
-                {
-                    "CidrIp": ANYWHERE,
-                    "IpProtocol": "tcp",
-                    "FromPort": HTTPS,
-                    "ToPort": HTTPS,
-                    "Description": "AWS APIs and S3, through the endpoints (no internet route)",
-                }
-            ],
-            Tags=context.tags({"Name": context.name("glue")}),
-        )
+    glue = _security_group(
+        context,
+        template,
+        vpc,
+        "GlueSecurityGroup",
+        name="glue",
+        description="Glue jobs: Spark executors talk to each other",
+        egress=[_https(ANYWHERE, "AWS APIs and S3, through the endpoints (no internet route)")],
     )
-    warehouse = template.add_resource(
-        SecurityGroup(
-            "WarehouseSecurityGroup",
-            GroupDescription="Redshift: reachable from Glue only",
-            VpcId=Ref(vpc),
-            SecurityGroupEgress=[
-                {
-                    "CidrIp": ANYWHERE,
-                    "IpProtocol": "tcp",
-                    "FromPort": HTTPS,
-                    "ToPort": HTTPS,
-                    "Description": "AWS APIs and S3 for COPY, through the endpoints",
-                }
-            ],
-            Tags=context.tags({"Name": context.name("warehouse")}),
-        )
+    warehouse = _security_group(
+        context,
+        template,
+        vpc,
+        "WarehouseSecurityGroup",
+        name="warehouse",
+        description="Redshift: reachable from Glue only",
+        egress=[_https(ANYWHERE, "AWS APIs and S3 for COPY, through the endpoints")],
     )
-    endpoints = template.add_resource(
-        SecurityGroup(
-            "EndpointSecurityGroup",
-            GroupDescription="Interface endpoints: HTTPS from inside the VPC",
-            VpcId=Ref(vpc),
-            SecurityGroupIngress=[
-                {
-                    "CidrIp": VPC_CIDR,
-                    "IpProtocol": "tcp",
-                    "FromPort": HTTPS,
-                    "ToPort": HTTPS,
-                    "Description": "HTTPS from the VPC",
-                }
-            ],
-            SecurityGroupEgress=[
-                {
-                    "CidrIp": VPC_CIDR,
-                    "IpProtocol": "tcp",
-                    "FromPort": HTTPS,
-                    "ToPort": HTTPS,
-                    "Description": "Replies inside the VPC only",
-                }
-            ],
-            Tags=context.tags({"Name": context.name("endpoints")}),
-        )
+    endpoints = _security_group(
+        context,
+        template,
+        vpc,
+        "EndpointSecurityGroup",
+        name="endpoints",
+        description="Interface endpoints: HTTPS from inside the VPC",
+        ingress=[_https(VPC_CIDR, "HTTPS from the VPC")],
+        egress=[_https(VPC_CIDR, "Replies inside the VPC only")],
     )
-    template.add_resource(
-        SecurityGroupIngress(
-            "GlueFromGlue",
-            GroupId=Ref(glue),
-            SourceSecurityGroupId=Ref(glue),
-            IpProtocol="tcp",
-            FromPort=0,
-            ToPort=65535,
-            Description="Spark driver and executors",
+    all_ports, redshift = (0, 65535), (REDSHIFT_PORT, REDSHIFT_PORT)
+    # TCP between two groups: (rule type, logical id, the rule's group, its peer, ports, why).
+    rules = [
+        (SecurityGroupIngress, "GlueFromGlue", glue, glue, all_ports, "Spark driver and executors"),
+        (SecurityGroupEgress, "GlueToGlue", glue, glue, all_ports, "Spark driver and executors"),
+        (SecurityGroupEgress, "GlueToWarehouse", glue, warehouse, redshift, "Redshift"),
+        (SecurityGroupIngress, "WarehouseFromGlue", warehouse, glue, redshift, "Glue jobs"),
+    ]
+    for rule, title, group, peer, (low, high), description in rules:
+        inbound = rule is SecurityGroupIngress
+        peer_key = "SourceSecurityGroupId" if inbound else "DestinationSecurityGroupId"
+        template.add_resource(
+            rule(
+                title,
+                GroupId=Ref(group),
+                IpProtocol="tcp",
+                FromPort=low,
+                ToPort=high,
+                Description=description,
+                **{peer_key: Ref(peer)},
+            )
         )
-    )
-    template.add_resource(
-        SecurityGroupEgress(
-            "GlueToGlue",
-            GroupId=Ref(glue),
-            DestinationSecurityGroupId=Ref(glue),
-            IpProtocol="tcp",
-            FromPort=0,
-            ToPort=65535,
-            Description="Spark driver and executors",
-        )
-    )
-    template.add_resource(
-        SecurityGroupEgress(
-            "GlueToWarehouse",
-            GroupId=Ref(glue),
-            DestinationSecurityGroupId=Ref(warehouse),
-            IpProtocol="tcp",
-            FromPort=REDSHIFT_PORT,
-            ToPort=REDSHIFT_PORT,
-            Description="Redshift",
-        )
-    )
-    template.add_resource(
-        SecurityGroupIngress(
-            "WarehouseFromGlue",
-            GroupId=Ref(warehouse),
-            SourceSecurityGroupId=Ref(glue),
-            IpProtocol="tcp",
-            FromPort=REDSHIFT_PORT,
-            ToPort=REDSHIFT_PORT,
-            Description="Glue jobs",
-        )
-    )
     return glue, warehouse, endpoints
+
+
+def _https(cidr: str, description: str) -> dict[str, Any]:
+    """A security group rule: HTTPS to or from `cidr`."""
+    return {
+        "CidrIp": cidr,
+        "IpProtocol": "tcp",
+        "FromPort": HTTPS,
+        "ToPort": HTTPS,
+        "Description": description,
+    }
+
+
+def _security_group(
+    context: StackContext,
+    template: Template,
+    vpc: VPC,
+    title: str,
+    *,
+    name: str,
+    description: str,
+    egress: list[dict[str, Any]],
+    ingress: list[dict[str, Any]] | None = None,
+) -> SecurityGroup:
+    """A group of `vpc`, `name`d in the environment, with its inline rules."""
+    inbound = {"SecurityGroupIngress": ingress} if ingress is not None else {}
+    return template.add_resource(
+        SecurityGroup(
+            title,
+            GroupDescription=description,
+            VpcId=Ref(vpc),
+            **inbound,
+            SecurityGroupEgress=egress,
+            Tags=context.tags({"Name": context.name(name)}),
+        )
+    )
 
 
 def _flow_logs(context: StackContext, template: Template, vpc: VPC) -> None:
