@@ -34,8 +34,9 @@ def emulator_clients(endpoint: str, account_id: str) -> Any:
 def local_stacks(emulator_endpoint: str) -> list[SynthesizedStack]:
     synthesized = stacks(Environment.LOCAL, Settings(endpoint_url=emulator_endpoint))
     clients = emulator_clients(emulator_endpoint, "123456789012")
-    for stack in synthesized:
-        assert apply_stack(clients, stack) == "created"
+    # test_run_deployment may have deployed these very templates into the session's emulator.
+    outcomes = {apply_stack(clients, stack) for stack in synthesized}
+    assert outcomes in ({"created"}, {"unchanged"})
     return synthesized
 
 

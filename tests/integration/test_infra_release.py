@@ -27,7 +27,7 @@ from ecomdw.emulation.cfn_verify import verify_stacks
 from ecomdw.infra.artifact import RECORD_KEY, build
 from ecomdw.infra.deploy import PropertyChange, ResourceChange, execute_plan, plan_all
 from ecomdw.infra.environments import PARAMETERS, parameters_for
-from ecomdw.infra.pipeline import GLUE_STAGES
+from ecomdw.infra.pipeline import PipelineInput
 from ecomdw.infra.synth import SynthesizedStack, stacks
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.ecomdw_emulation]
@@ -144,7 +144,7 @@ def test_a_first_deploy_creates_every_stack_through_a_create_change_set(
     assert dev_deploy.returncode == 0, dev_deploy.stderr
     synthesized = env_stacks(aws, Environment.DEV)
     declared = sum(len(s.template["Resources"]) for s in synthesized)
-    artifact = build(GLUE_STAGES)
+    artifact = build(PipelineInput().scripts)
     assert dev_deploy.stdout.splitlines()[-1] == (
         f"dev: deployed, 11 stacks, {declared} resource changes; artifact {artifact.id[:12]} "
         "recorded"
@@ -167,7 +167,7 @@ def test_a_first_deploy_creates_every_stack_through_a_create_change_set(
 def test_the_deploy_records_its_artifact_and_uploads_each_script_under_its_hash(
     aws: Aws, dev_deploy: subprocess.CompletedProcess[str]
 ) -> None:
-    artifact = build(GLUE_STAGES)
+    artifact = build(PipelineInput().scripts)
     recorded = record(aws, "dev", Environment.DEV)
     assert recorded["artifact"] == {"id": artifact.id, **artifact.manifest}
     assert (recorded["environment"], recorded["promoted_from"]) == ("dev", None)

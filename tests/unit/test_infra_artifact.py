@@ -11,26 +11,30 @@ import pytest
 
 from ecomdw.core.errors import UserError
 from ecomdw.infra.artifact import LIBRARY, Artifact, build, template_sources
-from ecomdw.infra.pipeline import GLUE_STAGES
+from ecomdw.infra.pipeline import PipelineInput
 
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_each_stage_script_is_the_etl_jobs_file_under_its_sha256() -> None:
-    artifact = build(GLUE_STAGES)
-    assert set(artifact.scripts) == {f"{stage}.py" for stage in GLUE_STAGES} | {LIBRARY}
-    for stage in GLUE_STAGES:
-        data = (ROOT / "packages/etl/src/ecomdw/etl/jobs" / f"{stage}.py").read_bytes()
+SCRIPTS = PipelineInput().scripts
+
+
+def test_each_job_script_is_the_etl_jobs_file_under_its_sha256() -> None:
+    assert SCRIPTS == ("stage.py", "quality.py", "dimensions.py", "facts.py")
+    artifact = build(SCRIPTS)
+    assert set(artifact.scripts) == {*SCRIPTS, LIBRARY}
+    for name in SCRIPTS:
+        data = (ROOT / "packages/etl/src/ecomdw/etl/jobs" / name).read_bytes()
         digest = hashlib.sha256(data).hexdigest()
-        assert artifact.scripts[f"{stage}.py"] == digest
-        assert artifact.contents[f"{stage}.py"] == data
-        assert artifact.key(f"{stage}.py") == f"glue/{digest}/{stage}.py"
+        assert artifact.scripts[name] == digest
+        assert artifact.contents[name] == data
+        assert artifact.key(name) == f"glue/{digest}/{name}"
 
 
 def test_the_library_holds_the_packages_the_scripts_import_and_is_reproducible() -> None:
-    first, second = build(GLUE_STAGES), build(GLUE_STAGES)
+    first, second = build(SCRIPTS), build(SCRIPTS)
     assert first.contents[LIBRARY] == second.contents[LIBRARY]
     assert first.id == second.id
     names = zipfile.ZipFile(io.BytesIO(first.contents[LIBRARY])).namelist()
@@ -39,18 +43,23 @@ def test_the_library_holds_the_packages_the_scripts_import_and_is_reproducible()
     assert not [name for name in names if "__pycache__" in name or not name.endswith(".py")]
 
 
-def test_the_templates_source_is_the_infra_package_and_the_settings() -> None:
+def test_the_templates_source_is_the_infra_package_and_what_it_renders_from() -> None:
     sources = template_sources()
     infra = ROOT / "packages/infra/src/ecomdw/infra"
     assert set(sources) == {f"ecomdw/infra/{p.name}" for p in infra.glob("*.py")} | {
-        "ecomdw/core/settings.py"
+        "ecomdw/core/settings.py",
+        "ecomdw/etl/pipeline.py",
+        "ecomdw/warehouse/load.py",
+        "ecomdw/core/model.py",
+        "ecomdw/core/processed.py",
+        "ecomdw/core/redshift_ddl.py",
     }
     catalog = (infra / "catalog.py").read_bytes()
     assert sources["ecomdw/infra/catalog.py"] == hashlib.sha256(catalog).hexdigest()
 
 
 def test_the_manifest_round_trips_and_an_altered_one_is_refused() -> None:
-    artifact = build(GLUE_STAGES)
+    artifact = build(SCRIPTS)
     assert Artifact.from_manifest(artifact.manifest, artifact.id) == artifact
     altered = {**artifact.manifest, "scripts": {**artifact.scripts, "stage.py": "0" * 64}}
     with pytest.raises(UserError, match="was altered"):
@@ -58,13 +67,13 @@ def test_the_manifest_round_trips_and_an_altered_one_is_refused() -> None:
 
 
 def test_contents_that_do_not_match_their_hash_are_refused() -> None:
-    artifact = build(GLUE_STAGES)
+    artifact = build(SCRIPTS)
     recorded = Artifact(artifact.scripts, artifact.templates)
     assert recorded.with_contents(artifact.contents).contents == artifact.contents
     with pytest.raises(UserError, match=r"glue/[0-9a-f]{64}/facts\.py does not match"):
         recorded.with_contents({**artifact.contents, "facts.py": b"print('not it')\n"})
 
 
-def test_a_stage_without_a_job_script_is_named() -> None:
-    with pytest.raises(UserError, match=r"stage nowhere: no job script nowhere\.py"):
-        build(("stage", "nowhere"))
+def test_a_missing_job_script_is_named() -> None:
+    with pytest.raises(UserError, match=r"no job script nowhere\.py in ecomdw\.etl\.jobs"):
+        build(("stage.py", "nowhere.py"))

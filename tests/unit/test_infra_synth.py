@@ -12,14 +12,23 @@ from typing import Any
 import pytest
 
 from ecomdw.core.settings import Environment, Settings
+from ecomdw.etl.pipeline import (
+    BATCH_DATE,
+    PIPELINE,
+    Crawl,
+    Pipeline,
+    RedshiftTarget,
+    glue_workflow_triggers,
+    state_machine,
+)
 from ecomdw.infra import PipelineInput, stacks, synthesize, write_templates
 from ecomdw.infra.environments import (
     PARAMETERS,
     ServerlessWarehouse,
     parameters_for,
 )
-from ecomdw.infra.pipeline import GLUE_STAGES
 from ecomdw.infra.synth import CONCERNS, SynthesizedStack
+from ecomdw.warehouse.load import batch_template_sql
 
 pytestmark = pytest.mark.unit
 
@@ -106,7 +115,9 @@ def test_write_templates_writes_one_json_per_stack(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("env", list(Environment))
-def test_glue_jobs_run_each_stage_script_sized_for_the_environment(env: Environment) -> None:
+def test_glue_jobs_are_the_pipelines_steps_with_their_arguments_sized_for_the_env(
+    env: Environment,
+) -> None:
     catalog = by_concern(env)["catalog"].template
     names = SETTINGS.model_copy(update={"env": env}).names
     sizing = parameters_for(env).glue
@@ -114,83 +125,103 @@ def test_glue_jobs_run_each_stage_script_sized_for_the_environment(env: Environm
         job["Properties"]["Name"]: job["Properties"]
         for job in resources_of_type(catalog, "AWS::Glue::Job").values()
     }
-    assert set(jobs) == {names.glue_job(stage) for stage in GLUE_STAGES}
-    for stage in GLUE_STAGES:
-        job = jobs[names.glue_job(stage)]
+    assert set(jobs) == {names.glue_job(step.name) for step in PIPELINE.glue_jobs}
+    for step in PIPELINE.glue_jobs:
+        job = jobs[names.glue_job(step.name)]
         assert job["GlueVersion"] == "5.0"
-        script = f"{stage}.py"
+        script = Path(step.script).name
         digest = hashlib.sha256(
             (ROOT / "packages/etl/src/ecomdw/etl/jobs" / script).read_bytes()
         ).hexdigest()
         assert job["Command"]["ScriptLocation"] == (
             f"s3://{names.scripts_bucket}/glue/{digest}/{script}"
         )
-        library = job["DefaultArguments"]["--extra-py-files"]
+        arguments = job["DefaultArguments"]
         assert re.fullmatch(
-            rf"s3://{names.scripts_bucket}/glue/[0-9a-f]{{64}}/ecomdw\.zip", library
+            rf"s3://{names.scripts_bucket}/glue/[0-9a-f]{{64}}/ecomdw\.zip",
+            arguments["--extra-py-files"],
         )
+        assert arguments["--raw_uri"] == f"s3://{names.raw_bucket}"
+        assert arguments["--processed_uri"] == f"s3://{names.processed_bucket}"
+        assert arguments["--batch_dates"] == "pending"
+        assert dict(step.arguments).items() <= arguments.items()
         assert (job["WorkerType"], job["NumberOfWorkers"], job["Timeout"]) == (
             sizing.worker_type,
             sizing.workers,
             sizing.timeout_minutes,
         )
+    quality = {jobs[names.glue_job(g)]["DefaultArguments"]["--scope"] for g in QUALITY_GATES}
+    assert quality == {"staged", "warehouse"}
 
 
-def test_the_workflow_chains_the_stages_in_pipeline_order_then_crawls() -> None:
+QUALITY_GATES = ("quality_staged", "quality_warehouse")
+
+
+def test_the_workflow_is_the_pipelines_triggers() -> None:
     catalog = by_concern(Environment.DEV)["catalog"].template
     names = SETTINGS.model_copy(update={"env": Environment.DEV}).names
-    triggers = [t["Properties"] for t in resources_of_type(catalog, "AWS::Glue::Trigger").values()]
-    (start,) = [t for t in triggers if t["Type"] == "ON_DEMAND"]
+    deployed = sorted(
+        (t["Properties"] for t in resources_of_type(catalog, "AWS::Glue::Trigger").values()),
+        key=lambda t: t["Name"],
+    )
+    declared = sorted(glue_workflow_triggers(PIPELINE, names), key=lambda t: t["Name"])
+    assert [t.pop("WorkflowName") for t in deployed] == [{"Ref": "Workflow"}] * len(declared)
+    assert deployed == [{k: v for k, v in t.items() if k != "WorkflowName"} for t in declared]
+    (start,) = [t for t in deployed if t["Type"] == "SCHEDULED"]
+    assert start["Schedule"] == "cron(0 2 * * ? *)"
     assert start["Actions"] == [{"JobName": names.glue_job("stage")}]
-    after = {
-        t["Predicate"]["Conditions"][0]["JobName"]: t["Actions"][0]
-        for t in triggers
-        if t["Type"] == "CONDITIONAL"
-    }
-    assert after == {
-        names.glue_job("stage"): {"JobName": names.glue_job("dimensions")},
-        names.glue_job("dimensions"): {"JobName": names.glue_job("facts")},
-        names.glue_job("facts"): {"CrawlerName": "ecomdw-dev-processed-crawler"},
-    }
 
 
-def test_default_state_machine_runs_the_glue_stages_in_order() -> None:
-    orchestration = by_concern(Environment.DEV)["orchestration"].template
+@pytest.mark.parametrize(
+    ("parameters", "target"),
+    [
+        (None, {"ClusterIdentifier": "ecomdw-dev-warehouse"}),
+        (
+            dataclasses.replace(
+                parameters_for(Environment.DEV),
+                warehouse=ServerlessWarehouse(base_capacity_rpus=16),
+            ),
+            {"WorkgroupName": "ecomdw-dev-warehouse"},
+        ),
+    ],
+)
+def test_the_state_machine_is_the_pipelines_loading_its_warehouse(
+    parameters: Any, target: dict[str, str]
+) -> None:
+    names = SETTINGS.model_copy(update={"env": Environment.DEV}).names
+    orchestration = by_concern(Environment.DEV, parameters=parameters)["orchestration"].template
     (machine,) = resources_of_type(orchestration, "AWS::StepFunctions::StateMachine").values()
     definition = machine["Properties"]["Definition"]
-    order = [definition["StartAt"]]
-    while "Next" in definition["States"][order[-1]]:
-        order.append(definition["States"][order[-1]]["Next"])
-    assert order == list(GLUE_STAGES)
-    assert definition["States"]["facts"]["End"] is True
+    expected = state_machine(
+        PIPELINE,
+        names,
+        RedshiftTarget(names.redshift_database, **_snake(target)),
+        batch_template_sql(f"s3://{names.processed_bucket}", BATCH_DATE),
+    )
+    assert definition == json.loads(json.dumps(expected, sort_keys=True))
+    merge = definition["States"]["load_warehouse"]["ItemProcessor"]["States"]["merge_batch"]
+    assert target.items() <= merge["Parameters"].items()
 
 
-def test_a_supplied_definition_is_used_as_given() -> None:
-    supplied = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
-    orchestration = by_concern(
-        Environment.DEV, pipeline=PipelineInput(state_machine_definition=supplied)
-    )["orchestration"].template
-    (machine,) = resources_of_type(orchestration, "AWS::StepFunctions::StateMachine").values()
-    assert machine["Properties"]["Definition"] == supplied
+def _snake(target: dict[str, str]) -> dict[str, str]:
+    return {
+        {"ClusterIdentifier": "cluster_identifier", "WorkgroupName": "workgroup_name"}[k]: v
+        for k, v in target.items()
+    }
 
 
-def test_pipeline_input_refuses_no_stages_and_repeated_stages() -> None:
-    with pytest.raises(ValueError, match="at least one"):
-        PipelineInput(stages=())
-    with pytest.raises(ValueError, match="repeat"):
-        PipelineInput(stages=("stage", "stage"))
+def test_pipeline_input_refuses_a_pipeline_without_glue_jobs() -> None:
+    empty = Pipeline((Crawl(),), PIPELINE.workflow_schedule, PIPELINE.state_machine_schedule)
+    with pytest.raises(ValueError, match="at least one Glue job"):
+        PipelineInput(empty)
 
 
-def test_schedules_start_the_workflow_at_two_and_the_pipeline_at_three_utc() -> None:
+def test_the_pipeline_is_scheduled_at_three_utc_on_the_warehouses_days() -> None:
     for env, days in ((Environment.DEV, "? * MON-FRI"), (Environment.PROD, "* * ?")):
         orchestration = by_concern(env)["orchestration"].template
-        schedules = {
-            s["Properties"]["Name"].removeprefix(f"ecomdw-{env.value}-"): s["Properties"]
-            for s in resources_of_type(orchestration, "AWS::Scheduler::Schedule").values()
-        }
-        assert schedules["workflow-nightly"]["ScheduleExpression"] == f"cron(0 2 {days} *)"
-        assert schedules["pipeline-nightly"]["ScheduleExpression"] == f"cron(0 3 {days} *)"
-        assert {s["ScheduleExpressionTimezone"] for s in schedules.values()} == {"UTC"}
+        (schedule,) = resources_of_type(orchestration, "AWS::Scheduler::Schedule").values()
+        assert schedule["Properties"]["ScheduleExpression"] == f"cron(0 3 {days} *)"
+        assert schedule["Properties"]["ScheduleExpressionTimezone"] == "UTC"
 
 
 @pytest.mark.parametrize(
@@ -211,7 +242,7 @@ def test_warehouse_pauses_outside_working_hours_in_dev_and_staging_only(
     if paused:
         hours = parameters_for(env).pause_resume
         assert hours is not None
-        assert hours.resume_hour_utc < parameters_for(env).workflow_hour_utc
+        assert hours.resume_hour_utc < PIPELINE.workflow_schedule.hour_utc
         schedules = {a["Properties"]["Schedule"] for a in actions.values()}
         assert schedules == {
             f"cron(0 {hours.resume_hour_utc} ? * MON-FRI *)",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -20,7 +20,7 @@ from ecomdw.core.errors import UserError
 from ecomdw.core.settings import Environment, Settings, load_settings
 from ecomdw.infra import catalog
 from ecomdw.infra.artifact import Artifact, build
-from ecomdw.infra.deploy import PropertyChange, Rollout, StackPlan, apply_stack
+from ecomdw.infra.deploy import PropertyChange, Rollout, StackPlan, apply_stack, stack_outputs
 from ecomdw.infra.environments import parameters_for
 from ecomdw.infra.pipeline import PipelineInput
 from ecomdw.infra.release import deploy as deploy_release
@@ -55,7 +55,7 @@ def deploy(
     if env is Environment.LOCAL:
         _deploy_local(settings)
         return
-    artifact = build(PipelineInput().stages)
+    artifact = build(PipelineInput().scripts)
     rollout = deploy_release(
         _clients(settings, profile), settings, artifact, _change_set_name(artifact), _confirmer(yes)
     )
@@ -177,18 +177,32 @@ def _emulator(settings: Settings) -> Iterator[str]:
         yield emulator.endpoint
 
 
+def deploy_to_emulator(
+    settings: Settings, on_stack: Callable[[str, str], None] = lambda _name, _outcome: None
+) -> dict[str, dict[str, str]]:
+    """Every stack of `settings.env` into the emulator at `settings.endpoint_url`, the
+    artifact's scripts uploaded before the jobs that run them: concern -> the stack's outputs."""
+    clients = _clients(settings)
+    artifact = build(PipelineInput().scripts)
+    outputs = {}
+    for stack in stacks(settings.env, settings, artifact=artifact):
+        if stack.concern == catalog.CONCERN:
+            upload_scripts(clients, settings, artifact)
+        on_stack(stack.name, apply_stack(clients, stack))
+        outputs[stack.concern] = stack_outputs(clients, stack)
+    return outputs
+
+
 def _deploy_local(settings: Settings) -> None:
     from ecomdw.emulation.cfn_resources import NOT_EMULATED
     from ecomdw.emulation.cfn_verify import NOT_EMULATED_ORIGIN, verify_stacks
 
     with _emulator(settings) as endpoint:
         local = settings.model_copy(update={"endpoint_url": endpoint})
-        artifact = build(PipelineInput().stages)
-        synthesized = stacks(Environment.LOCAL, local, artifact=artifact)
-        for stack in synthesized:
-            if stack.concern == catalog.CONCERN:
-                upload_scripts(_clients(local), local, artifact)
-            out.print(f"{stack.name}: {apply_stack(_clients(local), stack)}", highlight=False)
+        deploy_to_emulator(
+            local, lambda name, outcome: out.print(f"{name}: {outcome}", highlight=False)
+        )
+        synthesized = stacks(Environment.LOCAL, local)
         verification = verify_stacks(
             endpoint, [(s.name, s.region, s.template) for s in synthesized]
         )

@@ -1,9 +1,9 @@
 """The pipeline on the emulator: what a run needs deployed, its pending batches, its execution.
 
-`deploy_for_run` is the one place that creates the run's AWS resources, until the infra stacks
-deploy them. The run ledger is the warehouse itself: a batch is loaded once `batch_lineage`
-holds it, and every run leaves `pipeline_run` rows (one per step, and one `pipeline` row whose
-detail keeps the batch dates and the failed step, which is what `--resume` reads).
+`deploy_for_run` deploys the environment's stacks, as they deploy to AWS. The run ledger is the
+warehouse itself: a batch is loaded once `batch_lineage` holds it, and every run leaves
+`pipeline_run` rows (one per step, and one `pipeline` row whose detail keeps the batch dates
+and the failed step, which is what `--resume` reads).
 """
 
 from __future__ import annotations
@@ -14,24 +14,20 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
+from ecomdw.cli.infra import deploy_to_emulator
 from ecomdw.core.aws import client
 from ecomdw.core.contract import BATCH_PARTITION
-from ecomdw.core.errors import UserError
 from ecomdw.core.model import RAW_ENTITIES
-from ecomdw.core.processed import STAGED, WAREHOUSE
 from ecomdw.core.settings import Settings
-from ecomdw.core.storage import ensure_bucket
-from ecomdw.etl.pipeline import BATCH_DATE, PIPELINE, Pipeline, RedshiftTarget, state_machine
+from ecomdw.core.storage import S3Location
+from ecomdw.etl.pipeline import PIPELINE, Pipeline
+from ecomdw.infra import orchestration, storage, warehouse
 from ecomdw.warehouse.executors import RedshiftDataApiExecutor
-from ecomdw.warehouse.load import batch_template_sql, create_warehouse_sql
+from ecomdw.warehouse.load import create_warehouse_sql
 from ecomdw.warehouse.views import create_views
 
-PIPELINE_BUCKETS = ("raw", "processed", "scripts", "logs")
-ROLE = "arn:aws:iam::123456789012:role/ecomdw-pipeline"  # the emulator's account
-GLUE_VERSION = "5.0"
 RUN_STEP = "pipeline"  # the pipeline_run row of the run as a whole
 
 
@@ -43,99 +39,39 @@ class Deployment:
     warehouse: RedshiftDataApiExecutor
 
 
-def _upsert_glue_job(glue: Any, name: str, definition: dict[str, Any]) -> None:
-    try:
-        glue.get_job(JobName=name)
-    except glue.exceptions.EntityNotFoundException:
-        glue.create_job(Name=name, **definition)
-        return
-    glue.update_job(JobName=name, JobUpdate=definition)
-
-
-def deploy_for_run(settings: Settings, pipeline: Pipeline = PIPELINE) -> Deployment:
-    """Buckets, job scripts, Glue jobs, catalog and crawler, cluster, warehouse schema and
-    views, and the state machine: everything the run needs, created or brought up to date."""
-    names = settings.names
-    for purpose in PIPELINE_BUCKETS:
-        ensure_bucket(names.bucket(purpose), settings)
-    raw_uri, processed_uri = f"s3://{names.raw_bucket}", f"s3://{names.processed_bucket}"
-    s3, glue = client("s3", settings), client("glue", settings)
-    package = resources.files("ecomdw.etl")
-    for job in pipeline.glue_jobs:
-        script = package.joinpath(job.script)
-        if not script.is_file():
-            raise UserError(f"job {job.name}: no script {job.script} in the ecomdw.etl package")
-        s3.put_object(Bucket=names.scripts_bucket, Key=job.script, Body=script.read_bytes())
-        arguments = {"--raw_uri": raw_uri, "--processed_uri": processed_uri, **dict(job.arguments)}
-        _upsert_glue_job(
-            glue,
-            names.glue_job(job.name),
-            {
-                "Role": ROLE,
-                "Command": {
-                    "Name": "glueetl",
-                    "ScriptLocation": f"s3://{names.scripts_bucket}/{job.script}",
-                    "PythonVersion": "3",
-                },
-                "GlueVersion": GLUE_VERSION,
-                "DefaultArguments": arguments,
-            },
-        )
-    if names.glue_database not in {d["Name"] for d in glue.get_databases()["DatabaseList"]}:
-        glue.create_database(DatabaseInput={"Name": names.glue_database})
-    if names.glue_crawler not in glue.list_crawlers()["CrawlerNames"]:
-        glue.create_crawler(
-            Name=names.glue_crawler,
-            Role=ROLE,
-            DatabaseName=names.glue_database,
-            Targets={
-                "S3Targets": [
-                    {"Path": f"{processed_uri}/{STAGED}/"},
-                    {"Path": f"{processed_uri}/{WAREHOUSE}/"},
-                ]
-            },
-        )
-    redshift = client("redshift", settings)
-    clusters = {c["ClusterIdentifier"] for c in redshift.describe_clusters()["Clusters"]}
-    if names.redshift_cluster not in clusters:
-        redshift.create_cluster(
-            ClusterIdentifier=names.redshift_cluster,
-            DBName=names.redshift_database,
-            NodeType="ra3.xlplus",
-            MasterUsername="ecomdw",
-            MasterUserPassword="Emulated1",
-        )
-    warehouse = RedshiftDataApiExecutor(settings)
-    with warehouse.transaction():
-        for statement in create_warehouse_sql():
-            warehouse.run(statement)
-    create_views(warehouse)
-    target = RedshiftTarget(names.redshift_database, cluster_identifier=names.redshift_cluster)
-    definition = json.dumps(
-        state_machine(pipeline, names, target, batch_template_sql(processed_uri, BATCH_DATE))
+def deploy_for_run(
+    settings: Settings, on_stack: Callable[[str, str], None] = lambda _name, _outcome: None
+) -> Deployment:
+    """Every stack of the environment, deployed into the emulator as `ecomdw infra deploy
+    --env local` deploys it, then the warehouse's tables and views. Buckets, cluster and state
+    machine are the stacks' outputs: the run uses what the stacks deployed, nothing else."""
+    outputs = deploy_to_emulator(settings, on_stack)
+    buckets = outputs[storage.CONCERN]
+    executor = RedshiftDataApiExecutor(
+        settings,
+        cluster_identifier=outputs[warehouse.CONCERN]["ClusterIdentifier"],
+        database=settings.names.redshift_database,
     )
-    states = client("stepfunctions", settings)
-    existing = {
-        m["name"]: m["stateMachineArn"] for m in states.list_state_machines()["stateMachines"]
-    }
-    if names.state_machine in existing:
-        arn = existing[names.state_machine]
-        states.update_state_machine(stateMachineArn=arn, definition=definition)
-    else:
-        arn = states.create_state_machine(
-            name=names.state_machine, definition=definition, roleArn=ROLE
-        )["stateMachineArn"]
-    return Deployment(arn, raw_uri, processed_uri, warehouse)
+    with executor.transaction():
+        for statement in create_warehouse_sql():
+            executor.run(statement)
+    create_views(executor)
+    return Deployment(
+        state_machine_arn=outputs[orchestration.CONCERN]["StateMachineArn"],
+        raw_uri=f"s3://{buckets['RawBucketName']}",
+        processed_uri=f"s3://{buckets['ProcessedBucketName']}",
+        warehouse=executor,
+    )
 
 
-def raw_batches(settings: Settings) -> set[dt.date]:
+def raw_batches(settings: Settings, raw_uri: str) -> set[dt.date]:
     """Batch dates with a folder of any raw entity in the raw bucket."""
-    s3 = client("s3", settings)
+    s3, raw = client("s3", settings), S3Location.parse(raw_uri)
     pattern = re.compile(rf"{BATCH_PARTITION}=(\d{{4}}-\d{{2}}-\d{{2}})/$")
     found: set[dt.date] = set()
     for entity in RAW_ENTITIES:
         pages = s3.get_paginator("list_objects_v2").paginate(
-            Bucket=settings.names.raw_bucket, Prefix=f"{entity.name}/", Delimiter="/"
+            Bucket=raw.bucket, Prefix=raw.key(f"{entity.name}/"), Delimiter="/"
         )
         for page in pages:
             for prefix in page.get("CommonPrefixes", []):

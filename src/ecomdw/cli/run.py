@@ -1,6 +1,6 @@
 """`ecomdw run`: the pipeline, run on the embedded emulator as it runs on AWS.
 
-Starts the embedded emulator (or uses the long-lived one), deploys what the run needs, takes a
+Starts the embedded emulator (or uses the long-lived one), deploys the stacks into it, takes a
 raw folder (generated, or a user's own exports with `--input`), checks it against the landing
 contract (records read = accepted + quarantined), lands it in the raw bucket, and starts one
 execution of the pipeline's state machine over every batch date not loaded yet: each Glue job
@@ -15,7 +15,7 @@ import datetime as dt
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ from ecomdw.core.errors import UserError
 from ecomdw.core.generator import GeneratorConfig, generate
 from ecomdw.core.model import WAREHOUSE_TABLES
 from ecomdw.core.settings import Settings, load_settings
-from ecomdw.core.storage import S3Location, ensure_bucket, upload_tree
+from ecomdw.core.storage import S3Location, upload_tree
 from ecomdw.emulation.server import EmbeddedEmulator, running_state
 from ecomdw.emulation.stepfunctions import SECOND_SECONDS_VARIABLE
 from ecomdw.warehouse.executors import RedshiftDataApiExecutor
@@ -76,7 +76,6 @@ def restore_buckets(settings: Settings) -> None:
     for purpose in KEPT_BUCKETS:
         kept = buckets_folder(settings) / purpose
         if kept.is_dir() and any(kept.iterdir()):
-            ensure_bucket(settings.names.bucket(purpose), settings)
             upload_tree(kept, S3Location(settings.names.bucket(purpose), ""), settings)
 
 
@@ -99,26 +98,41 @@ def keep_buckets(settings: Settings) -> None:
 
 
 @contextmanager
-def emulated(base: Settings, warehouse_file: Path, chosen: bool) -> Iterator[Settings]:
-    """Settings pointing at the long-lived emulator, or at an embedded one for this run."""
+def deployed(
+    base: Settings, warehouse_file: Path, chosen: bool
+) -> Iterator[tuple[Settings, Deployment]]:
+    """The stacks deployed into the long-lived emulator, or into an embedded one for this run
+    (with the buckets an earlier run kept put back once the stacks have created them)."""
     if (state := running_state(base)) is not None:
         if chosen:
             raise UserError(
                 f"the long-lived emulator ({state.endpoint}) keeps its own warehouse: "
                 "drop --warehouse or stop it with `ecomdw emulator down`"
             )
-        yield base.model_copy(update={"endpoint_url": state.endpoint})
+        settings = base.model_copy(update={"endpoint_url": state.endpoint})
+        yield settings, deploy_for_run(settings, on_stack=stack_progress(settings))
         return
     os.environ.setdefault(SECOND_SECONDS_VARIABLE, LOCAL_SECOND_SECONDS)
     names = base.names
     files = {(names.redshift_cluster, names.redshift_database): warehouse_file.resolve()}
     with EmbeddedEmulator(home=base.home, redshift_files=files) as emulator:
         settings = base.model_copy(update={"endpoint_url": emulator.endpoint})
+        deployment = deploy_for_run(settings, on_stack=stack_progress(settings))
         restore_buckets(settings)
         try:
-            yield settings
+            yield settings, deployment
         finally:
             keep_buckets(settings)
+
+
+def stack_progress(settings: Settings) -> Callable[[str, str], None]:
+    """Prints one line per stack as it deploys (the first run's minute goes here)."""
+    out.print(f"deploying the {settings.env.value} stacks into the emulator", highlight=False)
+
+    def show(name: str, outcome: str) -> None:
+        out.print(f"  {name}: {outcome}", highlight=False)
+
+    return show
 
 
 def steps_table(execution: Execution) -> Table:
@@ -173,13 +187,13 @@ def summary_tables(warehouse: RedshiftDataApiExecutor, run_id: str | None) -> li
     return [rows, reasons, quality]
 
 
-def land(input_dir: Path, settings: Settings) -> ContractReport:
+def land(input_dir: Path, settings: Settings, raw_uri: str) -> ContractReport:
     """The landing contract's check of the raw folder, then the folder in the raw bucket."""
     report = read_raw_tree(input_dir)
     if not report.counts:
         raise UserError(f"no batches under {input_dir}: expected <entity>/ingest_date=.../")
     check_balance(report)
-    upload_tree(input_dir, S3Location(settings.names.raw_bucket, ""), settings)
+    upload_tree(input_dir, S3Location.parse(raw_uri), settings)
     return report
 
 
@@ -222,8 +236,7 @@ def run(
     base = load_settings()
     warehouse_file = warehouse or base.warehouse_file
     warehouse_file.parent.mkdir(parents=True, exist_ok=True)
-    with emulated(base, warehouse_file, chosen=warehouse is not None) as settings:
-        deployment = deploy_for_run(settings)
+    with deployed(base, warehouse_file, chosen=warehouse is not None) as (settings, deployment):
         if resume:
             failed = last_failed_run(deployment.warehouse)
             if failed is None:
@@ -241,9 +254,12 @@ def run(
                     defect_rate=defect_rate,
                 )
                 generate(config, input_dir, overwrite=True)
-            land(input_dir, settings)
+            land(input_dir, settings, deployment.raw_uri)
             run_id, resume_from = new_run_id(), ""
-            dates = sorted(raw_batches(settings) - loaded_batches(deployment.warehouse))
+            pending = raw_batches(settings, deployment.raw_uri) - loaded_batches(
+                deployment.warehouse
+            )
+            dates = sorted(pending)
         if not dates:
             out.print("nothing to do: every batch in the raw bucket is loaded")
             execution = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import Change, ChangeSet, CloudFormationBackend, Stack
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult
@@ -34,6 +35,21 @@ def install() -> None:
     CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign,assignment]
     ChangeSet.diff = diff  # type: ignore[method-assign,assignment]
     CloudFormationResponse.list_change_sets = list_change_sets  # type: ignore[method-assign,assignment]
+    if not hasattr(CloudFormationResponse, "_moto_update_stack"):
+        CloudFormationResponse._moto_update_stack = CloudFormationResponse.update_stack  # type: ignore[attr-defined]
+    CloudFormationResponse.update_stack = update_stack  # type: ignore[method-assign,assignment]
+
+
+def update_stack(response: CloudFormationResponse) -> ActionResult:
+    """An update that changes nothing is refused, as CloudFormation does; moto refuses it only
+    when the request passes parameters."""
+    body = response._get_param("TemplateBody")
+    if body and not response._get_param("Parameters"):
+        stack = response.cloudformation_backend.get_stack(response._get_param("StackName"))
+        if body == stack.template:
+            raise ValidationError(stack.name, message="No updates are to be performed.")
+    result: ActionResult = response._moto_update_stack()  # type: ignore[attr-defined]
+    return result
 
 
 def list_change_sets(response: CloudFormationResponse) -> ActionResult:

@@ -21,6 +21,8 @@ GLUE_START_CRAWLER = "arn:aws:states:::aws-sdk:glue:startCrawler"
 REDSHIFT_BATCH = "arn:aws:states:::aws-sdk:redshiftdata:batchExecuteStatement"
 REDSHIFT_DESCRIBE = "arn:aws:states:::aws-sdk:redshiftdata:describeStatement"
 BATCH_DATE = "{batch_date}"  # placeholder in load statements, one batch at a time
+PENDING_BATCHES = "pending"
+"""A job's `--batch_dates` when no run names them (the Glue workflow): every pending batch."""
 RETRYABLE_GLUE_ERRORS = (
     "Glue.ConcurrentRunsExceededException",
     "Glue.InternalServiceException",

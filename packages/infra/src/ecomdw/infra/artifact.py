@@ -31,7 +31,13 @@ JOB_SCRIPTS = "ecomdw.etl.jobs"
 LIBRARY_PACKAGES = ("ecomdw.core", "ecomdw.etl")
 TEMPLATE_SOURCES: tuple[tuple[str, str | None], ...] = (
     ("ecomdw.infra", None),
-    ("ecomdw.core", "settings.py"),
+    ("ecomdw.core", "settings.py"),  # resource names
+    ("ecomdw.etl", "pipeline.py"),  # the jobs, their arguments, workflow and state machine
+    # The load SQL inside the state machine, and what it is written from:
+    ("ecomdw.warehouse", "load.py"),
+    ("ecomdw.core", "model.py"),
+    ("ecomdw.core", "processed.py"),
+    ("ecomdw.core", "redshift_ddl.py"),
 )
 """What the templates are rendered from: (package, one file of it or None for all)."""
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -86,24 +92,19 @@ class Artifact:
         return Artifact(self.scripts, self.templates, dict(contents))
 
 
-def job_script(stage: str) -> str:
-    """The job script file of a pipeline stage."""
-    return f"{stage}.py"
-
-
-def build(stages: tuple[str, ...]) -> Artifact:
-    """The artifact of this checkout: each stage's job script, the library, the templates'
-    source."""
+def build(scripts: tuple[str, ...]) -> Artifact:
+    """The artifact of this checkout: the job scripts (file names in `ecomdw.etl.jobs`), the
+    library, the templates' source."""
     jobs = resources.files(JOB_SCRIPTS)
     contents = {}
-    for stage in stages:
-        script = jobs.joinpath(job_script(stage))
+    for name in scripts:
+        script = jobs.joinpath(name)
         if not script.is_file():
-            raise UserError(f"stage {stage}: no job script {job_script(stage)} in {JOB_SCRIPTS}")
-        contents[job_script(stage)] = script.read_bytes()
+            raise UserError(f"no job script {name} in {JOB_SCRIPTS}")
+        contents[name] = script.read_bytes()
     contents[LIBRARY] = library()
-    scripts = {name: sha256(data) for name, data in contents.items()}
-    return Artifact(scripts, template_sources(), contents)
+    hashes = {name: sha256(data) for name, data in contents.items()}
+    return Artifact(hashes, template_sources(), contents)
 
 
 def template_sources() -> dict[str, str]:

@@ -1,9 +1,10 @@
 """The Glue catalog database, the crawler, the jobs and the workflow that chains them.
 
-One job per pipeline stage, each running the stage's script from the scripts bucket (under
-its content hash: the artifact's key) on Glue 5.0, sized per environment, inside the VPC
-through a network connection, with everything it writes (S3, logs, bookmarks) encrypted by the
-security configuration. The workflow runs the stages in pipeline order, then the crawler.
+One job per Glue step of the pipeline (`ecomdw.etl.pipeline`), each running its script from the
+scripts bucket (under its content hash: the artifact's key) on Glue 5.0 with the step's
+arguments, sized per environment, inside the VPC through a network connection, with everything
+it writes (S3, logs, bookmarks) encrypted by the security configuration. The workflow is the
+pipeline's: its scheduled trigger starts the first job, each success the next, then the crawl.
 """
 
 from __future__ import annotations
@@ -36,21 +37,17 @@ from troposphere.glue import (
 )
 from troposphere.logs import LogGroup
 
-from ecomdw.infra.artifact import LIBRARY, job_script
+from ecomdw.core.processed import STAGED, WAREHOUSE
+from ecomdw.core.settings import ResourceNames
+from ecomdw.etl.pipeline import PENDING_BATCHES, GlueJob, glue_workflow_triggers
+from ecomdw.infra.artifact import LIBRARY
 from ecomdw.infra.context import DELETE, StackContext
+from ecomdw.infra.pipeline import script_file
 from ecomdw.infra.security import GLUE_LOG_GROUP_PREFIX
 from ecomdw.infra.storage import GLUE_TEMP_PREFIX
 
 CONCERN = "catalog"
 GLUE_VERSION = "5.0"
-
-
-def workflow_name(context: StackContext) -> str:
-    return context.name("nightly")
-
-
-def crawler_name(context: StackContext) -> str:
-    return context.name("processed-crawler")
 
 
 def build(context: StackContext) -> Template:
@@ -118,18 +115,19 @@ def build(context: StackContext) -> Template:
     )
     sizing = context.parameters.glue
     artifact = context.artifact
-    for stage in context.pipeline.stages:
+    for step in context.pipeline.jobs:
+        script = artifact.key(script_file(step))
         job = template.add_resource(
             Job(
-                f"{_title(stage)}Job",
-                Name=names.glue_job(stage),
-                Description=f"ecomdw pipeline stage: {stage}",
+                job_title(step.name),
+                Name=names.glue_job(step.name),
+                Description=f"ecomdw pipeline step: {step.name}",
                 Role=glue_role,
                 GlueVersion=GLUE_VERSION,
                 Command=JobCommand(
                     Name="glueetl",
                     PythonVersion="3",
-                    ScriptLocation=f"s3://{names.scripts_bucket}/{artifact.key(job_script(stage))}",
+                    ScriptLocation=f"s3://{names.scripts_bucket}/{script}",
                 ),
                 WorkerType=sizing.worker_type,
                 NumberOfWorkers=sizing.workers,
@@ -139,6 +137,7 @@ def build(context: StackContext) -> Template:
                 SecurityConfiguration=Ref(security),
                 Connections=ConnectionsList(Connections=[connection_name]),
                 DefaultArguments={
+                    **job_arguments(names, step),
                     "--ecomdw-env": context.settings.env.value,
                     "--extra-py-files": f"s3://{names.scripts_bucket}/{artifact.key(LIBRARY)}",
                     "--TempDir": f"s3://{names.scripts_bucket}/{GLUE_TEMP_PREFIX}",
@@ -152,15 +151,23 @@ def build(context: StackContext) -> Template:
             )
         )
         job.DependsOn = [connection.title]
-        context.export(template, CONCERN, f"{_title(stage)}JobName", Ref(job), f"Glue job: {stage}")
+        context.export(
+            template, CONCERN, f"{_title(step.name)}JobName", Ref(job), f"Glue job: {step.name}"
+        )
     crawler = template.add_resource(
         Crawler(
             "ProcessedCrawler",
-            Name=crawler_name(context),
+            Name=names.glue_crawler,
             Description="Discovers new partitions of the processed tables",
             Role=glue_role,
             DatabaseName=names.glue_database,
-            Targets=Targets(S3Targets=[S3Target(Path=f"s3://{names.processed_bucket}/")]),
+            # The tables only: not the jobs' markers (`_jobs/`) beside them.
+            Targets=Targets(
+                S3Targets=[
+                    S3Target(Path=f"s3://{names.processed_bucket}/{area}/")
+                    for area in (STAGED, WAREHOUSE)
+                ]
+            ),
             SchemaChangePolicy=SchemaChangePolicy(UpdateBehavior="LOG", DeleteBehavior="LOG"),
             CrawlerSecurityConfiguration=Ref(security),
             Tags=context.tag_map(),
@@ -174,59 +181,64 @@ def build(context: StackContext) -> Template:
     return template
 
 
-def _title(stage: str) -> str:
-    return "".join(part.capitalize() for part in stage.replace("-", "_").split("_"))
+def _title(step: str) -> str:
+    return "".join(part.capitalize() for part in step.replace("-", "_").split("_"))
+
+
+def job_title(step: str) -> str:
+    return f"{_title(step)}Job"
+
+
+def job_arguments(names: ResourceNames, job: GlueJob) -> dict[str, str]:
+    """What the job script reads beyond the run's own `--run_id` and `--batch_dates`: where
+    the data is, and the step's own arguments. Started without a run's arguments (by the
+    workflow), a job takes every pending batch."""
+    return {
+        "--raw_uri": f"s3://{names.raw_bucket}",
+        "--processed_uri": f"s3://{names.processed_bucket}",
+        "--batch_dates": PENDING_BATCHES,
+        **dict(job.arguments),
+    }
 
 
 def _workflow(context: StackContext, template: Template) -> None:
-    """Start on demand (the schedule starts it), each stage after the previous succeeded."""
+    """The pipeline's workflow triggers (`glue_workflow_triggers`), as CloudFormation."""
     names = context.names
-    name = workflow_name(context)
     template.add_resource(
         Workflow(
             "Workflow",
-            Name=name,
-            Description="ecomdw nightly: the Glue stages in pipeline order, then the crawler",
+            Name=names.glue_workflow,
+            Description="ecomdw nightly: the pipeline's Glue jobs in order, then the crawler",
             MaxConcurrentRuns=1,
             Tags=context.tag_map(),
         )
     )
-    stages = context.pipeline.stages
-    start = template.add_resource(
-        Trigger(
-            "StartTrigger",
-            Name=f"{name}-start",
-            Type="ON_DEMAND",
-            WorkflowName=Ref("Workflow"),
-            Actions=[Action(JobName=names.glue_job(stages[0]))],
-        )
-    )
-    start.DependsOn = [f"{_title(stages[0])}Job"]
-    followers: list[tuple[str, Action, str]] = [
-        (stage, Action(JobName=names.glue_job(stage)), f"{_title(stage)}Job")
-        for stage in stages[1:]
-    ]
-    followers.append(("crawl", Action(CrawlerName=crawler_name(context)), "ProcessedCrawler"))
-    previous = stages[0]
-    for step, action, target in followers:
-        trigger = template.add_resource(
+    titles = {names.glue_job(job.name): job_title(job.name) for job in context.pipeline.jobs}
+    titles[names.glue_crawler] = "ProcessedCrawler"
+    for position, trigger in enumerate(glue_workflow_triggers(context.pipeline.pipeline, names)):
+        predicate = trigger.get("Predicate")
+        resource = template.add_resource(
             Trigger(
-                f"After{_title(previous)}Trigger",
-                Name=f"{name}-after-{previous}",
-                Type="CONDITIONAL",
-                StartOnCreation=True,
+                "StartTrigger" if position == 0 else f"Trigger{position}",
+                Name=trigger["Name"],
+                Type=trigger["Type"],
+                StartOnCreation=trigger["StartOnCreation"],
                 WorkflowName=Ref("Workflow"),
-                Predicate=Predicate(
-                    Conditions=[
-                        Condition(
-                            LogicalOperator="EQUALS",
-                            JobName=names.glue_job(previous),
-                            State="SUCCEEDED",
+                Actions=[Action(**action) for action in trigger["Actions"]],
+                **({"Schedule": trigger["Schedule"]} if "Schedule" in trigger else {}),
+                **(
+                    {
+                        "Predicate": Predicate(
+                            Logical=predicate["Logical"],
+                            Conditions=[Condition(**c) for c in predicate["Conditions"]],
                         )
-                    ]
+                    }
+                    if predicate
+                    else {}
                 ),
-                Actions=[action],
             )
         )
-        trigger.DependsOn = [f"{_title(previous)}Job", target]
-        previous = step
+        named = [a.get("JobName") or a["CrawlerName"] for a in trigger["Actions"]]
+        if predicate:
+            named += [c["JobName"] for c in predicate["Conditions"]]
+        resource.DependsOn = sorted({titles[name] for name in named})

@@ -98,6 +98,12 @@ def apply_stack(clients: Clients, stack: SynthesizedStack) -> str:
     return "updated"
 
 
+def stack_outputs(clients: Clients, stack: SynthesizedStack) -> dict[str, str]:
+    """The deployed stack's outputs, by output key: the names and ARNs others read."""
+    described = clients("cloudformation", stack.region).describe_stacks(StackName=stack.name)
+    return {o["OutputKey"]: o["OutputValue"] for o in described["Stacks"][0].get("Outputs", [])}
+
+
 def plan_stack(clients: Clients, stack: SynthesizedStack, change_set_name: str) -> StackPlan:
     """Create a change set for the stack and describe it; an empty one is deleted."""
     cfn = clients("cloudformation", stack.region)

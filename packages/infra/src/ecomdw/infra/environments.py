@@ -7,7 +7,7 @@ change in the change set of the environment it belongs to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ecomdw.core.settings import Environment
 
@@ -48,7 +48,7 @@ class GlueSizing:
 class PauseResume:
     """Hours (UTC) the provisioned warehouse runs on `days`; paused outside them.
 
-    The warehouse resumes before the nightly pipeline (`pipeline_hour_utc`) so the load finds it
+    The warehouse resumes before the nightly jobs (`PIPELINE`'s schedules) so the load finds it
     running, and the pipeline runs on the same days.
     """
 
@@ -71,10 +71,12 @@ class EnvironmentParameters:
     monthly_budget_usd: int
     run_duration_alarm_minutes: int
     data_quality_score_floor: float = 0.95
-    workflow_hour_utc: int = 2
-    pipeline_hour_utc: int = 3
     promotes_to: Environment | None = None
     """The environment promoted from this one: what passes here goes there next."""
+    processed_bucket_kms: bool = True
+    """SSE-KMS on the processed bucket (else SSE-S3). Off only in the emulator, reached over
+    plain HTTP: Spark's S3A commits a file by copying it, passes the source's KMS key to the
+    copy, and the AWS SDK refuses to send KMS parameters over anything but HTTPS."""
 
     @property
     def schedule_days(self) -> str:
@@ -98,7 +100,7 @@ _DEV = EnvironmentParameters(
 )
 
 PARAMETERS: dict[Environment, EnvironmentParameters] = {
-    Environment.LOCAL: _DEV,
+    Environment.LOCAL: replace(_DEV, processed_bucket_kms=False),
     Environment.DEV: _DEV,
     Environment.STAGING: EnvironmentParameters(
         glue=GlueSizing(worker_type="G.1X", workers=5, timeout_minutes=120, max_retries=1),

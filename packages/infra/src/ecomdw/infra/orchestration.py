@@ -1,8 +1,9 @@
 """The pipeline state machine and the nightly schedules.
 
-The state machine runs the definition the pipeline supplies (`PipelineInput`); EventBridge
-Scheduler starts the Glue workflow and the state machine each night, in UTC, on the days the
-environment's warehouse is up.
+The state machine is the pipeline's own (`ecomdw.etl.pipeline`), loading the environment's
+warehouse through the Data API with the state machine role's IAM identity; EventBridge Scheduler
+starts it each night at the pipeline's hour, in UTC, on the days the warehouse is up. (The Glue
+workflow's own scheduled trigger, in the catalog stack, starts the jobs an hour earlier.)
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from troposphere.stepfunctions import (
     TracingConfiguration,
 )
 
-from ecomdw.infra.catalog import workflow_name
-from ecomdw.infra.context import DELETE, StackContext, allow, arn, assume_role_policy, policy
+from ecomdw.etl.pipeline import RedshiftTarget
+from ecomdw.infra.context import DELETE, StackContext, allow, assume_role_policy, policy
+from ecomdw.infra.environments import ServerlessWarehouse
 
 CONCERN = "orchestration"
 SCHEDULE_TIMEZONE = "UTC"
-START_GLUE_WORKFLOW = "arn:aws:scheduler:::aws-sdk:glue:startWorkflowRun"
 KMS_DATA_KEY_REUSE_SECONDS = 300
 
 
@@ -36,6 +37,14 @@ def daily_cron(hour_utc: int, days: str) -> str:
     if days == "*":
         return f"cron(0 {hour_utc} * * ? *)"
     return f"cron(0 {hour_utc} ? * {days} *)"
+
+
+def redshift_target(context: StackContext) -> RedshiftTarget:
+    """The warehouse the load runs on: the cluster, or the serverless workgroup (same name)."""
+    names = context.names
+    if isinstance(context.parameters.warehouse, ServerlessWarehouse):
+        return RedshiftTarget(names.redshift_database, workgroup_name=names.redshift_cluster)
+    return RedshiftTarget(names.redshift_database, cluster_identifier=names.redshift_cluster)
 
 
 def build(context: StackContext) -> Template:
@@ -56,7 +65,7 @@ def build(context: StackContext) -> Template:
             "PipelineStateMachine",
             StateMachineName=names.state_machine,
             StateMachineType="STANDARD",
-            Definition=context.pipeline.definition(names),
+            Definition=context.pipeline.definition(names, redshift_target(context)),
             RoleArn=context.imported("security", "StatesRoleArn"),
             LoggingConfiguration=LoggingConfiguration(
                 Level="ALL",
@@ -78,17 +87,15 @@ def build(context: StackContext) -> Template:
             Tags=context.tags(),
         )
     )
-    workflow_arn = arn("glue", f"workflow/{workflow_name(context)}")
     scheduler_role = template.add_resource(
         Role(
             "SchedulerRole",
-            Description="EventBridge Scheduler: start the nightly workflow and pipeline",
+            Description="EventBridge Scheduler: start the nightly pipeline",
             AssumeRolePolicyDocument=assume_role_policy("scheduler"),
             Policies=[
                 Policy(
                     PolicyName="start-nightly",
                     PolicyDocument=policy(
-                        allow(["glue:StartWorkflowRun"], [workflow_arn]),
                         allow(["states:StartExecution"], [Ref(state_machine)]),
                     ),
                 )
@@ -96,29 +103,13 @@ def build(context: StackContext) -> Template:
             Tags=context.tags(),
         )
     )
-    parameters = context.parameters
-    days = parameters.schedule_days
-    template.add_resource(
-        Schedule(
-            "WorkflowSchedule",
-            Name=context.name("workflow-nightly"),
-            Description="Start the Glue workflow",
-            ScheduleExpression=daily_cron(parameters.workflow_hour_utc, days),
-            ScheduleExpressionTimezone=SCHEDULE_TIMEZONE,
-            FlexibleTimeWindow=FlexibleTimeWindow(Mode="OFF"),
-            Target=Target(
-                Arn=START_GLUE_WORKFLOW,
-                RoleArn=GetAtt(scheduler_role, "Arn"),
-                Input=json.dumps({"Name": workflow_name(context)}),
-            ),
-        )
-    )
+    schedule = context.pipeline.pipeline.state_machine_schedule
     template.add_resource(
         Schedule(
             "PipelineSchedule",
             Name=context.name("pipeline-nightly"),
             Description="Start the pipeline state machine",
-            ScheduleExpression=daily_cron(parameters.pipeline_hour_utc, days),
+            ScheduleExpression=daily_cron(schedule.hour_utc, context.parameters.schedule_days),
             ScheduleExpressionTimezone=SCHEDULE_TIMEZONE,
             FlexibleTimeWindow=FlexibleTimeWindow(Mode="OFF"),
             Target=Target(

@@ -1,58 +1,58 @@
-"""The pipeline's shape, as the stacks need it: an input the pipeline definition supplies.
+"""The pipeline as the stacks deploy it: the one declaration in `ecomdw.etl.pipeline`.
 
-Until the pipeline issue renders its own Step Functions definition, the stacks run the Glue
-stages one after the other; that default is composed from the same stage list the Glue jobs
-and workflow triggers come from.
+The Glue jobs (one per `GlueJob` step, with the step's own arguments), the job scripts in the
+artifact, the workflow's triggers, the state machine's definition and the roles' permissions
+all come from the same `Pipeline`, so what the stacks deploy is what `ecomdw run` runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 from ecomdw.core.settings import ResourceNames
+from ecomdw.etl.pipeline import (
+    BATCH_DATE,
+    PIPELINE,
+    GlueJob,
+    Pipeline,
+    RedshiftTarget,
+    state_machine,
+)
+from ecomdw.warehouse.load import batch_template_sql
 
-GLUE_STAGES = ("stage", "dimensions", "facts")
-GLUE_START_JOB_RUN_SYNC = "arn:aws:states:::glue:startJobRun.sync"
+
+def script_file(job: GlueJob) -> str:
+    """The job's script as the artifact names it: its file name in `ecomdw.etl.jobs`."""
+    return PurePosixPath(job.script).name
 
 
 @dataclass(frozen=True)
 class PipelineInput:
-    """Glue stages in run order, and the Step Functions definition (ASL) if already rendered."""
+    """The pipeline the stacks deploy (default: the product's)."""
 
-    stages: tuple[str, ...] = GLUE_STAGES
-    state_machine_definition: Mapping[str, Any] | None = None
+    pipeline: Pipeline = PIPELINE
 
     def __post_init__(self) -> None:
-        if not self.stages:
-            raise ValueError("a pipeline needs at least one Glue stage")
-        if len(set(self.stages)) != len(self.stages):
-            raise ValueError(f"Glue stages repeat: {self.stages}")
+        if not self.pipeline.glue_jobs:
+            raise ValueError("a pipeline needs at least one Glue job")
 
-    def definition(self, names: ResourceNames) -> dict[str, Any]:
-        if self.state_machine_definition is not None:
-            return dict(self.state_machine_definition)
-        return sequential_glue_definition(names, self.stages)
+    @property
+    def jobs(self) -> tuple[GlueJob, ...]:
+        return self.pipeline.glue_jobs
 
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The Glue jobs' step names, in run order."""
+        return tuple(job.name for job in self.jobs)
 
-def sequential_glue_definition(names: ResourceNames, stages: tuple[str, ...]) -> dict[str, Any]:
-    """Run each Glue job to completion, in order; a failed job fails the execution."""
-    states: dict[str, Any] = {}
-    for position, stage in enumerate(stages):
-        state: dict[str, Any] = {
-            "Type": "Task",
-            "Resource": GLUE_START_JOB_RUN_SYNC,
-            "Parameters": {"JobName": names.glue_job(stage)},
-            "ResultPath": None,
-        }
-        if position + 1 < len(stages):
-            state["Next"] = stages[position + 1]
-        else:
-            state["End"] = True
-        states[stage] = state
-    return {
-        "Comment": f"{names.state_machine}: the Glue stages in order",
-        "StartAt": stages[0],
-        "States": states,
-    }
+    @property
+    def scripts(self) -> tuple[str, ...]:
+        """Each job script once, in first-use order (two quality gates share one script)."""
+        return tuple(dict.fromkeys(script_file(job) for job in self.jobs))
+
+    def definition(self, names: ResourceNames, target: RedshiftTarget) -> dict[str, Any]:
+        """The state machine: the pipeline's jobs, then its load from the processed bucket."""
+        load = batch_template_sql(f"s3://{names.processed_bucket}", BATCH_DATE)
+        return state_machine(self.pipeline, names, target, load)

@@ -247,6 +247,7 @@ def _states_role(context: StackContext, data_key: Any) -> Role:
             ["glue:BatchStopJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:StartJobRun"],
             jobs,
         ),
+        allow(["glue:StartCrawler"], [arn("glue", f"crawler/{names.glue_crawler}")]),
         allow(["redshift-data:BatchExecuteStatement", "redshift-data:ExecuteStatement"], warehouse),
         allow(
             [

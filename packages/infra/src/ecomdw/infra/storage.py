@@ -105,7 +105,7 @@ def build(context: StackContext) -> Template:
         context,
         "ProcessedBucket",
         names.processed_bucket,
-        kms_key=data_key,
+        kms_key=data_key if parameters.processed_bucket_kms else None,
         lifecycle=aging_rules(parameters.processed_expiry_days),
         access_log_prefix=f"{ACCESS_LOG_PREFIX}/processed/",
         backed_up=True,

@@ -76,7 +76,7 @@ def stacks(
         settings=env_settings,
         parameters=parameters or parameters_for(env),
         pipeline=pipeline,
-        artifact=artifact or build(pipeline.stages),
+        artifact=artifact or build(pipeline.scripts),
     )
     return [
         SynthesizedStack(

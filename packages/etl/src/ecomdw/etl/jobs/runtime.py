@@ -13,12 +13,16 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from ecomdw.core.contract import BATCH_PARTITION
+from ecomdw.core.errors import UserError
 from ecomdw.core.model import RAW_ENTITIES
 from ecomdw.etl.io import batch_dates_under, finished_batches, join_uri
+from ecomdw.etl.pipeline import PENDING_BATCHES
 
-PENDING = "pending"
 GLUE_CONTEXT_CLASS = "com.amazonaws.services.glue.GlueContext"
-JOB_ARGUMENTS = ["JOB_NAME", "processed_uri", "batch_dates", "run_id"]
+JOB_ARGUMENTS = ["JOB_NAME", "processed_uri", "batch_dates"]
+RUN_ID_ARGUMENTS = ("run_id", "WORKFLOW_RUN_ID")
+"""Where a job's run id comes from: the pipeline run's, else the Glue workflow run's (a job the
+workflow started); else it is the job run's own id."""
 
 
 @dataclass(frozen=True)
@@ -34,13 +38,17 @@ def resolve_options(argv: list[str], *, needs_raw: bool = False) -> JobOptions:
     """The job's `--key value` arguments, read the way Glue reads them."""
     from awsglue.utils import getResolvedOptions
 
-    names = [*JOB_ARGUMENTS, *(["raw_uri"] if needs_raw else [])]
+    given = [name for name in RUN_ID_ARGUMENTS if f"--{name}" in argv]
+    names = [*JOB_ARGUMENTS, *(["raw_uri"] if needs_raw else []), *given]
     resolved = getResolvedOptions(argv, names)
+    run_id = next((resolved[name] for name in given), resolved.get("JOB_RUN_ID"))
+    if not run_id:
+        raise UserError(f"{resolved['JOB_NAME']}: no --run_id, and no Glue run id to use")
     return JobOptions(
         job_name=resolved["JOB_NAME"],
         processed_uri=resolved["processed_uri"],
         batch_dates=resolved["batch_dates"],
-        run_id=resolved["run_id"],
+        run_id=str(run_id),
         raw_uri=resolved.get("raw_uri", ""),
     )
 
@@ -101,7 +109,7 @@ def batch_dates(
 ) -> list[dt.date]:
     """The dates named by `--batch_dates`; `pending`: upstream's batches this job has not
     finished yet."""
-    if options.batch_dates.strip() != PENDING:
+    if options.batch_dates.strip() != PENDING_BATCHES:
         return sorted({dt.date.fromisoformat(d.strip()) for d in options.batch_dates.split(",")})
     return sorted(upstream() - finished_batches(spark, options.processed_uri, job))
 
