@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import logging
+import re
 import secrets
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -1034,6 +1037,28 @@ def install(endpoint: str) -> None:
     _create_resources_before_outputs()
     _templates_of_updates()
     cfn_change_sets.install()
+    _quiet_about_the_not_emulated()
+
+
+def _quiet_about_the_not_emulated() -> None:
+    """moto logs and warns at every resource of a type it lacks; for `NOT_EMULATED` types
+    the deploy's own report names them once, with the reason."""
+    for resource_type in NOT_EMULATED:
+        warnings.filterwarnings(
+            "ignore", message=f"Tried to parse {re.escape(resource_type)} ", category=UserWarning
+        )
+    moto_logger = logging.getLogger("moto")
+    if not any(isinstance(f, _NotEmulatedFilter) for f in moto_logger.filters):
+        moto_logger.addFilter(_NotEmulatedFilter())
+
+
+class _NotEmulatedFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.msg == "No Moto CloudFormation support for %s"
+            and record.args is not None
+            and tuple(record.args)[:1] in {(t,) for t in NOT_EMULATED}
+        )
 
 
 def _create_resources_before_outputs() -> None:
