@@ -55,10 +55,8 @@ WITH lines AS (
         coalesce(c.customer_sk, cf.customer_sk) AS customer_sk,
         coalesce(p.product_sk, pf.product_sk) AS product_sk,
         CASE WHEN p.product_sk IS NOT NULL THEN p.unit_cost ELSE pf.unit_cost END AS unit_cost,
-        -- Spark keeps quantity * unit_price * rate at 6 decimals (DECIMAL(38,6)) before the
-        -- rounding to cents: the same here, so that the cents agree.
-        round(round((l.quantity * l.unit_price)::DECIMAL(38, 2) * r.usd_per_unit, 6), 2)
-            ::DECIMAL(18, 2) AS gross_amount_usd,
+        -- The exact product (DECIMAL(38, 10)) rounded to cents once, as the Spark job does.
+        usd((l.quantity * l.unit_price)::DECIMAL(38, 2), r.usd_per_unit) AS gross_amount_usd,
         usd(l.discount_amount, r.usd_per_unit) AS discount_amount_usd
     FROM lines AS l
     ASOF LEFT JOIN staged_exchange_rates AS r

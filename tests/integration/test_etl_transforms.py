@@ -103,7 +103,16 @@ def test_a_repriced_product_supersedes_the_earlier_runs_version(spark: SparkSess
     assert scd2_changes(unchanged, first_run, DIM_PRODUCT, "run").count() == 0
 
 
-def test_an_order_line_in_usd_with_the_latest_earlier_rate(spark: SparkSession) -> None:
+def priced_line(
+    spark: SparkSession,
+    *,
+    quantity: int = 3,
+    unit_price: str = "9.99",
+    rates: list[tuple[dt.date, str]] | None = None,
+) -> Any:
+    """The fact_order_line row of one EUR order on day 2 (at 23:00), with one line of product
+    P1 (cost 4.00 then, 5.00 from day 3); EUR rates `(rate_date, usd_per_unit)`, by default
+    1.1 on day 1 and 2 on day 3 (none on day 2)."""
     from ecomdw.core.model import EXCHANGE_RATES, ORDER_ITEMS, ORDERS
 
     orders = staged(
@@ -132,29 +141,20 @@ def test_an_order_line_in_usd_with_the_latest_earlier_rate(spark: SparkSession) 
                 "order_id": "O1",
                 "line_number": 1,
                 "product_id": "P1",
-                "quantity": 3,
-                "unit_price": Decimal("9.99"),
+                "quantity": quantity,
+                "unit_price": Decimal(unit_price),
                 "discount_amount": Decimal("1.00"),
                 "batch_date": DAY2,
             }
         ],
     )
-    rates = staged(
+    published = [(DAY1, "1.1"), (DAY3, "2")] if rates is None else rates
+    staged_rates = staged(
         spark,
         EXCHANGE_RATES,
-        [  # no EUR rate on day 2: day 1's is used, not day 3's
-            {
-                "currency": "EUR",
-                "rate_date": DAY1,
-                "usd_per_unit": Decimal("1.1"),
-                "batch_date": DAY1,
-            },
-            {
-                "currency": "EUR",
-                "rate_date": DAY3,
-                "usd_per_unit": Decimal("2"),
-                "batch_date": DAY3,
-            },
+        [
+            {"currency": "EUR", "rate_date": d, "usd_per_unit": Decimal(r), "batch_date": d}
+            for d, r in published
         ],
     )
     customers = scd2_changes(
@@ -176,8 +176,18 @@ def test_an_order_line_in_usd_with_the_latest_earlier_rate(spark: SparkSession) 
     )
     touched = touched_orders(orders, items, [DAY2.isoformat()])
     [line] = order_lines(
-        touched, items, rates=rates, dim_customer=customers, dim_product=products, run_id="run"
+        touched,
+        items,
+        rates=staged_rates,
+        dim_customer=customers,
+        dim_product=products,
+        run_id="run",
     ).collect()
+    return line
+
+
+def test_an_order_line_in_usd_with_the_latest_earlier_rate(spark: SparkSession) -> None:
+    line = priced_line(spark)  # no EUR rate on day 2: day 1's is used, not day 3's
     assert line.usd_per_unit == Decimal("1.10000000")
     assert line.gross_amount_usd == Decimal("32.97")  # 3 * 9.99 * 1.1 = 32.967
     assert line.discount_amount_usd == Decimal("1.10")
@@ -185,3 +195,31 @@ def test_an_order_line_in_usd_with_the_latest_earlier_rate(spark: SparkSession) 
     assert line.cost_amount_usd == Decimal("12.00")  # 3 * 4.00, the version valid at order time
     assert line.order_date_key == 20260102
     assert line.batch_date == DAY2
+
+
+@pytest.mark.parametrize(
+    ("quantity", "unit_price", "rate", "cents"),
+    [
+        (1, "1.00", "1.00499999", "1.00"),  # exactly 1.0049999900; at 6 decimals 1.005000
+        (3, "0.35", "0.99523809", "1.04"),  # exactly 1.0449999945; at 6 decimals 1.045000
+        (2, "0.25", "1.00999999", "0.50"),  # exactly 0.5049999950; at 6 decimals 0.505000
+    ],
+)
+def test_a_line_amount_is_rounded_to_cents_once_from_the_exact_product(
+    spark: SparkSession, quantity: int, unit_price: str, rate: str, cents: str
+) -> None:
+    """quantity x unit_price x rate would need 48 digits, so Spark keeps the plain product at 6
+    decimals (DECIMAL(38, 6)): rounding that to cents rounds twice, 1.0049999900 -> 1.005000
+    -> 1.01. The line amount is the exact product rounded half up once."""
+    from pyspark.sql import functions as fn
+
+    amounts = spark.createDataFrame(
+        [(quantity, Decimal(unit_price), Decimal(rate))],
+        "quantity INT, unit_price DECIMAL(18, 2), usd_per_unit DECIMAL(18, 8)",
+    )
+    plain = fn.col("quantity") * fn.col("unit_price") * fn.col("usd_per_unit")
+    assert amounts.select(plain).schema[0].dataType.simpleString() == "decimal(38,6)"
+
+    line = priced_line(spark, quantity=quantity, unit_price=unit_price, rates=[(DAY1, rate)])
+
+    assert line.gross_amount_usd == Decimal(cents)

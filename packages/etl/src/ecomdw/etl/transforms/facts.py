@@ -4,7 +4,9 @@ The rate of an amount is the one of its currency on its date in UTC (order date 
 their lines, payment date for payments). When that day has no rate, the latest earlier rate of
 the currency is used (rates are published on business days; carrying the last one forward is
 what a finance team does); with no rate on or before that day `usd_per_unit` stays NULL and the
-facts job fails, naming the currency and day, rather than load an amount it cannot convert.
+facts job fails, naming the currency and day, rather than load an amount it cannot convert. A
+rate staged again for a day it already had replaces the earlier one. Amounts in USD are the
+exact products rounded half up to cents.
 
 Surrogate keys come from the dimension version valid at `order_ts` (`valid_from <= order_ts <
 valid_to`); an order older than every version of its customer or product takes the earliest
@@ -42,35 +44,75 @@ def date_key(day: SparkColumn) -> SparkColumn:
     return fn.date_format(day, "yyyyMMdd").cast("int")
 
 
-def usd(amount: SparkColumn, rate: str = "usd_per_unit") -> SparkColumn:
-    """An amount converted with `rate`, rounded half up to cents."""
-    return fn.round(amount * fn.col(rate), 2).cast(MONEY_TYPE)
+def usd(
+    amount: SparkColumn, rate: str = "usd_per_unit", *, quantity: SparkColumn | None = None
+) -> SparkColumn:
+    """`amount` (times `quantity`, when given) converted with `rate`, rounded half up to cents
+    once, from the exact product.
+
+    Multiplied as written, quantity (INT: 10 digits) x MONEY (18, 2) x RATE (18, 8) needs 48
+    digits, more than Spark's 38, so Spark (`spark.sql.decimalOperations.allowPrecisionLoss`)
+    keeps 6 decimals: 1.0049999900 became 1.005000, then 1.01 rather than 1.00. Converting the
+    amount first is exact (DECIMAL(37, 10)); kept as DECIMAL(27, 10) it holds any amount below
+    10^17 USD, and times the quantity it fits DECIMAL(38, 10). What does not fit there does not
+    fit MONEY either (a quantity is at least 1): NULL both ways, as before."""
+    converted = amount * fn.col(rate)
+    if quantity is not None:
+        converted = quantity * converted.cast(DecimalType(27, 10))
+    return fn.round(converted, 2).cast(MONEY_TYPE)
 
 
 def fact_exchange_rate(rates: DataFrame, run_id: str) -> DataFrame:
     return rates.withColumn("run_id", fn.lit(run_id)).select(*FACT_EXCHANGE_RATE.column_names)
 
 
-def with_rate(
-    frame: DataFrame, rates: DataFrame, row_key: list[str], day: SparkColumn
-) -> DataFrame:
-    """`frame` plus `usd_per_unit`: its currency's rate on `day`, else the latest earlier one."""
-    dated = frame.withColumn("_rate_day", day)
-    candidates = rates.select(
-        fn.col("currency").alias("_rate_currency"), "rate_date", "usd_per_unit"
+def daily_rates(rates: DataFrame) -> DataFrame:
+    """Per currency, a row per day from its first rate date to its last one: `_rate_day` and
+    `usd_per_unit`, the rate of that day, else the latest earlier one. A (currency, date) staged
+    more than once takes its latest staged rate."""
+    staged_last = Window.partitionBy("currency", "rate_date").orderBy(
+        fn.col("batch_date").desc(), fn.col("source_file").desc(), fn.col("source_line").desc()
     )
-    joined = dated.join(
-        candidates,
-        (fn.col("currency") == fn.col("_rate_currency"))
-        & (fn.col("rate_date") <= fn.col("_rate_day")),
-        "left",
-    )
-    latest = Window.partitionBy(*row_key).orderBy(fn.col("rate_date").desc_nulls_last())
-    return (
-        joined.withColumn("_rank", fn.row_number().over(latest))
+    one_per_day = (
+        rates.withColumn("_rank", fn.row_number().over(staged_last))
         .where("_rank = 1")
-        .drop("_rank", "_rate_currency", "rate_date", "_rate_day")
+        .select("currency", "rate_date", "usd_per_unit")
     )
+    following = Window.partitionBy("currency").orderBy("rate_date")
+    next_date = fn.lead("rate_date").over(following)
+    return one_per_day.withColumn(
+        "_until", fn.coalesce(fn.date_sub(next_date, 1), fn.col("rate_date"))
+    ).select(
+        "currency",
+        fn.explode(fn.sequence(fn.col("rate_date"), fn.col("_until"))).alias("_rate_day"),
+        "usd_per_unit",
+    )
+
+
+def with_rate(frame: DataFrame, rates: DataFrame, day: SparkColumn) -> DataFrame:
+    """`frame` plus `usd_per_unit`: its currency's rate on `day`, else the latest earlier one.
+
+    Equality joins to small broadcast tables, not every row to every earlier rate: a day after
+    the currency's last rate date looks up that date, any other day itself in `daily_rates`."""
+    last = rates.groupBy(fn.col("currency").alias("_last_currency")).agg(
+        fn.max("rate_date").alias("_last_rate_day")
+    )
+    dated = (
+        frame.withColumn("_day", day)
+        .join(fn.broadcast(last), fn.col("currency") == fn.col("_last_currency"), "left")
+        .withColumn(
+            "_day",
+            fn.when(fn.col("_day") > fn.col("_last_rate_day"), fn.col("_last_rate_day")).otherwise(
+                fn.col("_day")
+            ),
+        )
+    )
+    daily = daily_rates(rates).withColumnRenamed("currency", "_rate_currency")
+    return dated.join(
+        fn.broadcast(daily),
+        (fn.col("currency") == fn.col("_rate_currency")) & (fn.col("_day") == fn.col("_rate_day")),
+        "left",
+    ).drop("_day", "_last_currency", "_last_rate_day", "_rate_currency", "_rate_day")
 
 
 def version_at(
@@ -165,7 +207,7 @@ def order_lines(
         .drop("_rank", "batch_date", "source_file", "source_line")
     )
     row_key = ["order_id", "line_number", BATCH]
-    lines = with_rate(lines, rates, row_key, fn.to_date("order_ts"))
+    lines = with_rate(lines, rates, fn.to_date("order_ts"))
     lines = version_at(
         lines,
         dim_customer,
@@ -182,7 +224,7 @@ def order_lines(
         row_key=row_key,
         wanted=["product_sk", "unit_cost"],
     )
-    gross = usd(fn.col("quantity") * fn.col("unit_price"))
+    gross = usd(fn.col("unit_price"), quantity=fn.col("quantity"))
     discount = usd(fn.col("discount_amount"))
     return lines.select(
         "*",
@@ -212,7 +254,7 @@ def order_facts(
         fn.sum("net_amount_usd").cast(MONEY_TYPE).alias("items_amount_usd"),
     )
     row_key = ["order_id", BATCH]
-    facts = with_rate(orders, rates, row_key, fn.to_date("order_ts"))
+    facts = with_rate(orders, rates, fn.to_date("order_ts"))
     facts = version_at(
         facts,
         dim_customer,
@@ -273,7 +315,7 @@ def payment_facts(
         .withColumn("_rank", fn.row_number().over(latest_order))
         .where("_rank = 1")
     )
-    facts = with_rate(facts, rates, row_key, fn.to_date("created_at"))
+    facts = with_rate(facts, rates, fn.to_date("created_at"))
     facts = version_at(
         facts,
         dim_customer,
