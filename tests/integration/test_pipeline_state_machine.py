@@ -27,7 +27,7 @@ LOADS = [
     "INSERT INTO loaded_batches VALUES ('{batch_date}')",
 ]
 TRACE_SCRIPT = """
-import sys, time, boto3
+import json, sys, time, boto3
 from awsglue.utils import getResolvedOptions
 
 args = getResolvedOptions(sys.argv, ["JOB_NAME", "run_id", "batch_dates"])
@@ -36,6 +36,10 @@ if s3.list_objects_v2(Bucket="{bucket}", Prefix="fail/" + args["JOB_NAME"]).get(
     raise RuntimeError("planted failure in " + args["JOB_NAME"])
 key = "trace/" + args["run_id"] + "/" + args["JOB_NAME"] + "/" + str(time.time_ns())
 s3.put_object(Bucket="{bucket}", Key=key, Body=args["batch_dates"].encode())
+if args["JOB_NAME"].endswith("-stage"):  # as the stage job: the batches the load will take
+    plan = json.dumps(args["batch_dates"].split(","))
+    key = "_runs/" + args["run_id"] + "/batch_dates.json"
+    s3.put_object(Bucket="{processed}", Key=key, Body=plan)
 """
 
 
@@ -46,11 +50,15 @@ def deployed(local_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[
     names = local_settings.names
     bucket = f"pipeline-{uuid.uuid4().hex[:8]}"
     ensure_bucket(bucket, local_settings)
+    ensure_bucket(names.processed_bucket, local_settings)
     s3, glue = client("s3", local_settings), client("glue", local_settings)
     s3.put_object(
         Bucket=bucket,
         Key="jobs/trace.py",
-        Body=textwrap.dedent(TRACE_SCRIPT).replace("{bucket}", bucket).encode(),
+        Body=textwrap.dedent(TRACE_SCRIPT)
+        .replace("{bucket}", bucket)
+        .replace("{processed}", names.processed_bucket)
+        .encode(),
     )
     # moto's state is per process: other tests may have made these names already.
     job = {
@@ -133,6 +141,12 @@ def test_pipeline_runs_fails_at_a_step_and_resumes_there(
     assert done["status"] == "SUCCEEDED", done.get("cause")
     assert traced_steps(local_settings, bucket, "r1") == jobs
     assert loaded_batches(local_settings, deployed["target"]) == ["2026-01-01", "2026-01-02"]
+    markers = client("s3", local_settings).list_objects_v2(
+        Bucket=names.processed_bucket, Prefix="_jobs/load_warehouse/"
+    )
+    assert [o["Key"] for o in markers["Contents"]] == [
+        f"_jobs/load_warehouse/batch={d}/finished.json" for d in batches.split(",")
+    ]
 
     failing = names.glue_job("quality_warehouse")
     client("s3", local_settings).put_object(Bucket=bucket, Key=f"fail/{failing}", Body=b"")
@@ -147,11 +161,11 @@ def test_pipeline_runs_fails_at_a_step_and_resumes_there(
     assert traced_steps(local_settings, bucket, "r2") == sorted(ran_before_failing)
 
     client("s3", local_settings).delete_object(Bucket=bucket, Key=f"fail/{failing}")
-    resumed = execute(
+    resumed = execute(  # the failed run, resumed under its own id, as `ecomdw run --resume` does
         local_settings,
         deployed["arn"],
-        {"run_id": "r3", "batch_dates": batches, "resume_from": "quality_warehouse"},
+        {"run_id": "r2", "batch_dates": batches, "resume_from": "quality_warehouse"},
     )
     assert resumed["status"] == "SUCCEEDED", resumed.get("cause")
-    assert traced_steps(local_settings, bucket, "r3") == [failing]
+    assert traced_steps(local_settings, bucket, "r2") == sorted([*ran_before_failing, failing])
     assert loaded_batches(local_settings, deployed["target"]) == ["2026-01-01", "2026-01-02"]

@@ -222,6 +222,12 @@ def test_the_pipeline_is_scheduled_at_three_utc_on_the_warehouses_days() -> None
         (schedule,) = resources_of_type(orchestration, "AWS::Scheduler::Schedule").values()
         assert schedule["Properties"]["ScheduleExpression"] == f"cron(0 3 {days} *)"
         assert schedule["Properties"]["ScheduleExpressionTimezone"] == "UTC"
+        given = json.loads(schedule["Properties"]["Target"]["Input"])
+        assert given == {
+            "run_id": "<aws.scheduler.execution-id>",
+            "batch_dates": "pending",
+            "resume_from": "",
+        }
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from ecomdw.etl.pipeline import (
     RedshiftTarget,
     glue_workflow_triggers,
     intrinsic_string,
+    load_handover,
     state_machine,
 )
 
@@ -58,7 +59,32 @@ def test_glue_steps_retry_transient_errors_and_catch_the_rest() -> None:
 
 def test_every_step_but_the_first_can_be_resumed_from() -> None:
     choices = state_machine(PIPELINE, NAMES, TARGET, LOADS)["States"]["resume_from"]["Choices"]
-    assert [c["Next"] for c in choices] == list(PIPELINE.step_names()[1:])
+    resumed = [(c["StringEquals"], c["Next"]) for c in choices]
+    expected = [(name, name) for name in PIPELINE.step_names()[1:]]
+    expected[PIPELINE.step_names().index("load_warehouse") - 1] = (
+        "load_warehouse",
+        "load_warehouse_plan",
+    )
+    assert resumed == expected
+
+
+def test_the_load_takes_the_batches_the_stage_job_planned() -> None:
+    states = state_machine(PIPELINE, NAMES, TARGET, LOADS)["States"]
+    plan = states["load_warehouse_plan"]
+    assert plan["Resource"] == "arn:aws:states:::aws-sdk:s3:getObject"
+    assert plan["Parameters"] == {
+        "Bucket": NAMES.processed_bucket,
+        "Key.$": "States.Format('_runs/{}/batch_dates.json', $.run_id)",
+    }
+    assert plan["ResultPath"] == "$.plan" and plan["Next"] == "load_warehouse"
+    assert states["load_warehouse"]["ItemsPath"] == "$.plan.batch_dates"
+    assert states["quality_warehouse"]["Next"] == "load_warehouse_plan"
+    batch = states["load_warehouse"]["ItemProcessor"]["States"]
+    assert batch["batch_done"]["Choices"][0]["Next"] == "mark_loaded"
+    assert batch["mark_loaded"]["Parameters"]["Key.$"] == (
+        "States.Format('_jobs/load_warehouse/batch={}/finished.json', $.batch_date)"
+    )
+    assert load_handover(PIPELINE) == ("quality_warehouse", "load_warehouse")
 
 
 def test_load_statements_become_one_transaction_per_batch() -> None:

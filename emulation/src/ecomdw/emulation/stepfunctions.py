@@ -36,6 +36,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
 
 from ecomdw.core.aws import EMULATOR_CREDENTIALS
 from ecomdw.core.settings import Settings
@@ -173,10 +174,20 @@ def _keep_task_results_json() -> None:
     record_success = StateTaskService._after_eval_execution
 
     def after_eval_execution(self: Any, env: Any, *args: Any, **kwargs: Any) -> None:
-        env.stack[-1] = json.loads(to_json_str(env.stack[-1]))
+        env.stack[-1] = json.loads(to_json_str(_bodies_read(env.stack[-1])))
         record_success(self, env, *args, **kwargs)
 
     StateTaskService._after_eval_execution = after_eval_execution  # type: ignore[method-assign]
+
+
+def _bodies_read(result: Any) -> Any:
+    """An SDK result's streamed bodies as their text, as AWS returns `s3:getObject`'s Body."""
+    if isinstance(result, dict):
+        return {
+            key: value.read().decode("utf-8") if isinstance(value, StreamingBody) else value
+            for key, value in result.items()
+        }
+    return result
 
 
 def _wait_for_sync_tasks_without_a_callback() -> None:

@@ -42,6 +42,21 @@ STAGED = "staged"
 WAREHOUSE = "warehouse"
 
 JOB_MARKERS = "_jobs"
+MARKER_FILE = "finished.json"
+RUN_PLANS = "_runs"
+
+
+def job_marker_key(job: str, batch_date: str) -> str:
+    """Where in the processed bucket `job` records that it finished a batch."""
+    return f"{JOB_MARKERS}/{job}/{BATCH_FOLDER}={batch_date}/{MARKER_FILE}"
+
+
+def run_plan_key(run_id: str) -> str:
+    """Where in the processed bucket a run's batch dates are, as its stage job resolved them:
+    the batches the warehouse load takes (a JSON array of ISO dates)."""
+    return f"{RUN_PLANS}/{run_id}/batch_dates.json"
+
+
 SOURCE_LINE = "source_line"  # not `line_number`: order_items has one (the order line)
 LINEAGE_OF_STAGED = (
     Column("batch_date", DATE, nullable=False),

@@ -18,9 +18,8 @@ from pyspark.sql.types import BinaryType, StringType, StructField, StructType
 
 from ecomdw.core.contract import BATCH_PARTITION, extension
 from ecomdw.core.model import Entity
-from ecomdw.core.processed import BATCH_FOLDER, JOB_MARKERS
+from ecomdw.core.processed import BATCH_FOLDER, JOB_MARKERS, job_marker_key, run_plan_key
 
-MARKER_FILE = "finished.json"
 RAW_FILES_SCHEMA = StructType(
     [StructField("path", StringType(), False), StructField("content", BinaryType(), True)]
 )
@@ -153,18 +152,31 @@ def finished_batches(spark: SparkSession, processed_uri: str, job: str) -> set[d
     return batch_dates_under(spark, join_uri(processed_uri, JOB_MARKERS, job))
 
 
+def write_run_plan(
+    spark: SparkSession, processed_uri: str, run_id: str, batches: Iterable[dt.date]
+) -> None:
+    """The run's batch dates, for the warehouse load (`run_plan_key`), written directly."""
+    _write_json(
+        spark,
+        join_uri(processed_uri, run_plan_key(run_id)),
+        sorted(d.isoformat() for d in set(batches)),
+    )
+
+
+def _write_json(spark: SparkSession, uri: str, value: object) -> None:
+    fs, path = _file_system(spark, uri)
+    stream = fs.create(path, True)
+    try:
+        stream.write(bytearray(json.dumps(value).encode()))
+    finally:
+        stream.close()
+
+
 def mark_finished(
     spark: SparkSession, processed_uri: str, job: str, batches: Iterable[dt.date], run_id: str
 ) -> None:
     """Record that `job` finished `batches` (after all its output is written): a small JSON
     object per batch folder, written directly rather than by a Spark job."""
-    root = join_uri(processed_uri, JOB_MARKERS, job)
-    fs, _ = _file_system(spark, root)
     for day in sorted(set(batches)):
-        path = _hadoop_path(spark, join_uri(_batch_folder(root, day), MARKER_FILE))
-        stream = fs.create(path, True)
-        try:
-            marker = {"batch_date": day.isoformat(), "run_id": run_id}
-            stream.write(bytearray(json.dumps(marker).encode()))
-        finally:
-            stream.close()
+        marker = {"batch_date": day.isoformat(), "run_id": run_id}
+        _write_json(spark, join_uri(processed_uri, job_marker_key(job, day.isoformat())), marker)

@@ -14,12 +14,16 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from ecomdw.core.processed import job_marker_key, run_plan_key
 from ecomdw.core.settings import ResourceNames
 
 GLUE_SYNC = "arn:aws:states:::glue:startJobRun.sync"
 GLUE_START_CRAWLER = "arn:aws:states:::aws-sdk:glue:startCrawler"
 REDSHIFT_BATCH = "arn:aws:states:::aws-sdk:redshiftdata:batchExecuteStatement"
 REDSHIFT_DESCRIBE = "arn:aws:states:::aws-sdk:redshiftdata:describeStatement"
+S3_GET_OBJECT = "arn:aws:states:::aws-sdk:s3:getObject"
+S3_PUT_OBJECT = "arn:aws:states:::aws-sdk:s3:putObject"
+DATE = "$.batch_date"  # in the load's Map: the batch being loaded
 BATCH_DATE = "{batch_date}"  # placeholder in load statements, one batch at a time
 PENDING_BATCHES = "pending"
 """A job's `--batch_dates` when no run names them (the Glue workflow): every pending batch."""
@@ -101,6 +105,19 @@ PIPELINE = Pipeline(
 )
 
 
+def load_handover(pipeline: Pipeline) -> tuple[str, str]:
+    """(the step whose finished batches are ready to load, the load step): a batch the first
+    finished and the second did not is still to be loaded."""
+    load = next(i for i, step in enumerate(pipeline.steps) if isinstance(step, WarehouseLoad))
+    ready = next(s for s in reversed(pipeline.steps[:load]) if isinstance(s, GlueJob))
+    return ready.name, pipeline.steps[load].name
+
+
+def entry_state(step: Step) -> str:
+    """The state a step starts at: the load first reads which batches to load."""
+    return f"{step.name}_plan" if isinstance(step, WarehouseLoad) else step.name
+
+
 @dataclass(frozen=True)
 class RedshiftTarget:
     """Where the Data API runs the load: a provisioned cluster or a serverless workgroup."""
@@ -130,16 +147,20 @@ def intrinsic_string(text: str) -> str:
     return f"'{escaped}'"
 
 
-def _formatted_statement(statement: str) -> str:
-    """`States.Format` of one load statement with the batch date filled in where it stands;
-    a statement without the date is a plain string (States.Format needs an argument)."""
-    one_line = " ".join(statement.split())  # an intrinsic string holds no line breaks
-    pieces = one_line.split(BATCH_DATE)
+def _formatted(text: str, placeholder: str, path: str) -> str:
+    """`States.Format` of `text` with the value at `path` wherever `placeholder` stands; text
+    without it is a plain string literal (States.Format needs an argument)."""
+    pieces = text.split(placeholder)
     if len(pieces) == 1:
-        return intrinsic_string(one_line)
+        return intrinsic_string(text)
     template = "{}".join(intrinsic_string(p)[1:-1] for p in pieces)
-    arguments = ", $.batch_date" * (len(pieces) - 1)
-    return f"States.Format('{template}'{arguments})"
+    return f"States.Format('{template}'{f', {path}' * (len(pieces) - 1)})"
+
+
+def _formatted_statement(statement: str) -> str:
+    """One load statement with the batch date filled in where it stands."""
+    one_line = " ".join(statement.split())  # an intrinsic string holds no line breaks
+    return _formatted(one_line, BATCH_DATE, DATE)
 
 
 def _glue_task(job: GlueJob, names: ResourceNames, next_state: str) -> dict[str, Any]:
@@ -184,9 +205,15 @@ def _failure_states(step: str) -> dict[str, Any]:
 
 
 def _load_states(
-    step: WarehouseLoad, target: RedshiftTarget, statements: Sequence[str], next_state: str
+    step: WarehouseLoad,
+    names: ResourceNames,
+    target: RedshiftTarget,
+    statements: Sequence[str],
+    next_state: str,
 ) -> dict[str, Any]:
-    """A Map over the batch dates, in order: one BatchExecuteStatement (one transaction) each."""
+    """The run's batch dates as its stage job planned them (a scheduled run passes `pending`),
+    then a Map over them, in order: one BatchExecuteStatement (one transaction) each, and a
+    marker per loaded batch (what a later `pending` plan leaves out)."""
     sqls = f"States.Array({', '.join(_formatted_statement(s) for s in statements)})"
     iterate = {
         "StartAt": "merge_batch",
@@ -214,7 +241,7 @@ def _load_states(
                     {
                         "Variable": "$.statement.Status",
                         "StringEquals": "FINISHED",
-                        "Next": "merged",
+                        "Next": "mark_loaded",
                     },
                     {
                         "Or": [
@@ -231,10 +258,34 @@ def _load_states(
                 "Error": "Warehouse.LoadFailed",
                 "Cause": "a batch MERGE failed; see DescribeStatement for the statement",
             },
+            "mark_loaded": {
+                "Type": "Task",
+                "Resource": S3_PUT_OBJECT,
+                "Parameters": {
+                    "Bucket": names.processed_bucket,
+                    "Key.$": _formatted(job_marker_key(step.name, BATCH_DATE), BATCH_DATE, DATE),
+                    "Body.$": _formatted(f'{{"batch_date": "{BATCH_DATE}"}}', BATCH_DATE, DATE),
+                },
+                "ResultPath": None,
+                "Next": "merged",
+            },
             "merged": {"Type": "Succeed"},
         },
     }
+    run_placeholder = "\0"
     return {
+        entry_state(step): {
+            "Type": "Task",
+            "Resource": S3_GET_OBJECT,
+            "Parameters": {
+                "Bucket": names.processed_bucket,
+                "Key.$": _formatted(run_plan_key(run_placeholder), run_placeholder, "$.run_id"),
+            },
+            "ResultSelector": {"batch_dates.$": "States.StringToJson($.Body)"},
+            "ResultPath": "$.plan",
+            "Catch": [_catch(step.name)],
+            "Next": step.name,
+        },
         step.name: {
             "Type": "Map",
             "ItemsPath": "$.plan.batch_dates",
@@ -244,7 +295,7 @@ def _load_states(
             "ResultPath": None,
             "Catch": [_catch(step.name)],
             "Next": next_state,
-        }
+        },
     }
 
 
@@ -256,25 +307,20 @@ def state_machine(
 ) -> dict[str, Any]:
     """The Step Functions definition (ASL) of `pipeline`.
 
-    Input: `{"run_id": ..., "batch_dates": "2026-01-01,2026-01-02", "resume_from": step name
-    or ""}`. `load_statements` are the warehouse's MERGE statements for one batch, with
+    Input: `{"run_id": ..., "batch_dates": "2026-01-01,2026-01-02" or "pending", "resume_from":
+    step name or ""}`. `load_statements` are the warehouse's MERGE statements for one batch, with
     `{batch_date}` where the date goes.
     """
     step_names = pipeline.step_names()
+    entries = [entry_state(step) for step in pipeline.steps]
     states: dict[str, Any] = {
-        "plan": {
-            "Type": "Pass",
-            "Parameters": {"batch_dates.$": "States.StringSplit($.batch_dates, ',')"},
-            "ResultPath": "$.plan",
-            "Next": "resume_from",
-        },
         "resume_from": {
             "Type": "Choice",
             "Choices": [
-                {"Variable": "$.resume_from", "StringEquals": name, "Next": name}
-                for name in step_names[1:]
+                {"Variable": "$.resume_from", "StringEquals": name, "Next": entry}
+                for name, entry in zip(step_names[1:], entries[1:], strict=True)
             ],
-            "Default": step_names[0],
+            "Default": entries[0],
         },
         "pipeline_failed": {
             "Type": "Fail",
@@ -284,13 +330,13 @@ def state_machine(
         "pipeline_succeeded": {"Type": "Succeed"},
     }
     for position, step in enumerate(pipeline.steps):
-        following = step_names[position + 1] if position + 1 < len(step_names) else None
+        following = entries[position + 1] if position + 1 < len(entries) else None
         next_state = following or "pipeline_succeeded"
         states |= _failure_states(step.name)
         if isinstance(step, GlueJob):
             states[step.name] = _glue_task(step, names, next_state)
         elif isinstance(step, WarehouseLoad):
-            states |= _load_states(step, target, load_statements, next_state)
+            states |= _load_states(step, names, target, load_statements, next_state)
         else:
             states[step.name] = {
                 "Type": "Task",
@@ -302,7 +348,7 @@ def state_machine(
             }
     return {
         "Comment": f"{names.state_machine}: declared once in ecomdw.etl.pipeline",
-        "StartAt": "plan",
+        "StartAt": "resume_from",
         "States": states,
     }
 

@@ -23,7 +23,7 @@ from troposphere.stepfunctions import (
     TracingConfiguration,
 )
 
-from ecomdw.etl.pipeline import RedshiftTarget
+from ecomdw.etl.pipeline import PENDING_BATCHES, RedshiftTarget
 from ecomdw.infra.context import DELETE, StackContext, allow, assume_role_policy, policy
 from ecomdw.infra.environments import ServerlessWarehouse
 
@@ -115,7 +115,15 @@ def build(context: StackContext) -> Template:
             Target=Target(
                 Arn=Ref(state_machine),
                 RoleArn=GetAtt(scheduler_role, "Arn"),
-                Input=json.dumps({"scheduled_time": "<aws.scheduler.scheduled-time>"}),
+                # The state machine's input; the stage job resolves `pending` to the batches
+                # not staged yet, and the load takes the ones it staged.
+                Input=json.dumps(
+                    {
+                        "run_id": "<aws.scheduler.execution-id>",
+                        "batch_dates": PENDING_BATCHES,
+                        "resume_from": "",
+                    }
+                ),
             ),
         )
     )

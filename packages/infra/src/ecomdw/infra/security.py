@@ -14,7 +14,9 @@ from troposphere import GetAtt, Ref, Sub, Template
 from troposphere.iam import OIDCProvider, Policy, Role
 from troposphere.kms import Alias, Key
 
+from ecomdw.core.processed import JOB_MARKERS, RUN_PLANS
 from ecomdw.core.settings import Environment
+from ecomdw.etl.pipeline import load_handover
 from ecomdw.infra.artifact import RECORD_PREFIX, SCRIPTS_PREFIX
 from ecomdw.infra.context import (
     RETAIN,
@@ -234,6 +236,7 @@ def warehouse_data_api_resources(context: StackContext) -> list[Any]:
 def _states_role(context: StackContext, data_key: Any) -> Role:
     names = context.names
     jobs = [arn("glue", f"job/{names.glue_job(stage)}") for stage in context.pipeline.stages]
+    _, loaded = load_handover(context.pipeline.pipeline)
     warehouse = warehouse_data_api_resources(context)
     if isinstance(context.parameters.warehouse, ServerlessWarehouse):
         credentials = allow(["redshift-serverless:GetCredentials"], warehouse)
@@ -248,6 +251,11 @@ def _states_role(context: StackContext, data_key: Any) -> Role:
             jobs,
         ),
         allow(["glue:StartCrawler"], [arn("glue", f"crawler/{names.glue_crawler}")]),
+        allow(["s3:GetObject"], [bucket_objects_arn(names.processed_bucket, f"{RUN_PLANS}/")]),
+        allow(
+            ["s3:PutObject"],
+            [bucket_objects_arn(names.processed_bucket, f"{JOB_MARKERS}/{loaded}/")],
+        ),
         allow(["redshift-data:BatchExecuteStatement", "redshift-data:ExecuteStatement"], warehouse),
         allow(
             [

@@ -1,4 +1,5 @@
-"""Glue job `stage`: raw files of the batch dates -> staged records, quarantine, batch lineage.
+"""Glue job `stage`: raw files of the batch dates -> staged records, quarantine, batch lineage,
+and the run's plan: the batch dates the warehouse load will take.
 
 `--raw_uri --processed_uri --batch_dates (YYYY-MM-DD,... | pending) --run_id`. All the dates
 are staged in one run, in date order, as Glue job bookmarks would hand them over.
@@ -14,7 +15,15 @@ from pyspark.sql import functions as fn
 
 from ecomdw.core.model import BATCH_LINEAGE, QUARANTINE, RAW_ENTITIES
 from ecomdw.core.processed import STAGED, WAREHOUSE
-from ecomdw.etl.io import join_uri, mark_finished, read_batches, read_raw_files, write_batches
+from ecomdw.etl.io import (
+    finished_batches,
+    join_uri,
+    mark_finished,
+    read_batches,
+    read_raw_files,
+    write_batches,
+    write_run_plan,
+)
 from ecomdw.etl.jobs.runtime import (
     JobOptions,
     batch_dates,
@@ -22,6 +31,7 @@ from ecomdw.etl.jobs.runtime import (
     raw_batches,
     resolve_options,
 )
+from ecomdw.etl.pipeline import PENDING_BATCHES, PIPELINE, load_handover
 from ecomdw.etl.transforms.stage import (
     batch_counts,
     batch_lineage,
@@ -35,8 +45,21 @@ from ecomdw.etl.transforms.stage import (
 JOB = "stage"
 
 
+def load_plan(spark: SparkSession, options: JobOptions, batches: list[dt.date]) -> set[dt.date]:
+    """The batches this run will load into the warehouse once every step before the load has
+    passed: the ones it stages, and, for a `pending` run, those an earlier run (such as the
+    Glue workflow's) got ready but did not load."""
+    if options.batch_dates.strip() != PENDING_BATCHES:
+        return set(batches)
+    ready, load = load_handover(PIPELINE)
+    processed = options.processed_uri
+    waiting = finished_batches(spark, processed, ready) - finished_batches(spark, processed, load)
+    return set(batches) | waiting
+
+
 def run(spark: SparkSession, options: JobOptions) -> None:
     batches = batch_dates(options, spark, lambda: raw_batches(spark, options.raw_uri), JOB)
+    write_run_plan(spark, options.processed_uri, options.run_id, load_plan(spark, options, batches))
     if not batches:
         print(f"{JOB}: no batch to stage")
         return
