@@ -57,6 +57,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -146,9 +147,11 @@ def _type_parser(column: Column) -> Callable[[str], Value]:
         bound = 2 ** _INTEGER_BITS[kind]
 
         def parse_integer(text: str) -> Value:
-            if not _INTEGER.fullmatch(text) or not -bound <= int(text) < bound:
-                raise _wrong_type(column, text, f"a {kind.value}")
-            return int(text)
+            if _INTEGER.fullmatch(text):
+                value = int(text)
+                if -bound <= value < bound:
+                    return value
+            raise _wrong_type(column, text, f"a {kind.value}")
 
         return parse_integer
     if kind is Kind.DECIMAL:
@@ -176,7 +179,7 @@ def _type_parser(column: Column) -> Callable[[str], Value]:
 
         return parse_date
     if kind is Kind.TIMESTAMP:
-        return lambda text: _parse_timestamp(column, text)
+        return partial(_parse_timestamp, column)
     raise AssertionError(f"no parser for {kind}")
 
 
@@ -192,7 +195,8 @@ def _string_parser(column: Column, dtype: DataType) -> Callable[[str], Value]:
         return parse_char
 
     def parse_varchar(text: str) -> Value:
-        if len(text) > length or (4 * len(text) > length and len(text.encode()) > length):
+        characters = len(text)
+        if characters > length or (4 * characters > length and len(text.encode()) > length):
             raise _wrong_type(column, text, f"VARCHAR({length}) (at most {length} UTF-8 bytes)")
         return text
 
@@ -224,6 +228,11 @@ def _decimal_parser(column: Column, dtype: DataType) -> Callable[[str], Value]:
 
 def _parse_timestamp(column: Column, text: str) -> dt.datetime:
     if _TIMESTAMP.fullmatch(text):
+        if text[-1] == "Z":  # already UTC: the same naive value, without the offset arithmetic
+            try:
+                return dt.datetime.fromisoformat(text[:-1])
+            except ValueError:
+                raise _wrong_type(column, text, "an ISO 8601 timestamp") from None
         try:
             value = dt.datetime.fromisoformat(text)
             offset = value.utcoffset()
@@ -248,38 +257,34 @@ def format_value(column: Column, value: Value) -> str:
     return str(value)
 
 
-@dataclass(frozen=True)
-class _ColumnRule:
-    column: Column
-    parse: Callable[[str], Value]
-    missing: Defect  # the reason when the value is NULL but may not be
-    pattern: re.Pattern[str] | None
+def _value_check(column: Column) -> Callable[[Value], None] | None:
+    """Accepted values, pattern and range of a typed, non-null value (raises `_RejectedError`);
+    None when the column has none of them."""
+    name = column.name
+    accepted = column.accepted_values
+    pattern = re.compile(column.pattern) if column.pattern else None
+    low, high, exclusive = column.min_value, column.max_value, column.min_exclusive
+    ranged = low is not None or high is not None
+    if not (accepted or pattern or ranged):
+        return None
 
-    @property
-    def has_checks(self) -> bool:
-        column = self.column
-        return bool(column.accepted_values or column.pattern) or (
-            column.min_value is not None or column.max_value is not None
-        )
-
-    def check(self, value: Value) -> None:
-        """Accepted values, pattern and range of a typed, non-null value."""
-        column = self.column
-        if column.accepted_values and value not in column.accepted_values:
-            raise _RejectedError(Defect.UNKNOWN_VALUE, f"{column.name}={value!r} is not accepted")
-        if self.pattern and not self.pattern.fullmatch(str(value)):
-            raise _RejectedError(Defect.INVALID_FORMAT, f"{column.name}={value!r} is malformed")
-        if column.min_value is not None or column.max_value is not None:
+    def check(value: Value) -> None:
+        if accepted and value not in accepted:
+            raise _RejectedError(Defect.UNKNOWN_VALUE, f"{name}={value!r} is not accepted")
+        if pattern and not pattern.fullmatch(str(value)):
+            raise _RejectedError(Defect.INVALID_FORMAT, f"{name}={value!r} is malformed")
+        if ranged:
             number = Decimal(value) if isinstance(value, int) else value
             assert isinstance(number, Decimal)
-            low, high = column.min_value, column.max_value
-            if (low is not None and (number < low or (column.min_exclusive and number == low))) or (
+            if (low is not None and (number < low or (exclusive and number == low))) or (
                 high is not None and number > high
             ):
-                bound = f"{'>' if column.min_exclusive else '>='} {low}" if low is not None else ""
+                bound = f"{'>' if exclusive else '>='} {low}" if low is not None else ""
                 above = f"<= {high}" if high is not None else ""
                 wanted = " and ".join(b for b in (bound, above) if b)
-                raise _RejectedError(Defect.OUT_OF_RANGE, f"{column.name}={value} is not {wanted}")
+                raise _RejectedError(Defect.OUT_OF_RANGE, f"{name}={value} is not {wanted}")
+
+    return check
 
 
 class _RecordRules:
@@ -287,34 +292,35 @@ class _RecordRules:
 
     def __init__(self, entity: Entity) -> None:
         self.entity = entity
-        self._rules = tuple(
-            _ColumnRule(
-                column,
+        # Per column: name, parser, whether it may be NULL, the reason when it is but may not
+        # be, and its value check (None without one).
+        self._columns = tuple(
+            (
+                column.name,
                 _type_parser(column),
+                column.nullable,
                 Defect.MISSING_KEY if column.name in entity.key else Defect.MISSING_VALUE,
-                re.compile(column.pattern) if column.pattern else None,
+                _value_check(column),
             )
             for column in entity.columns
         )
-        self._checked = tuple(rule.has_checks for rule in self._rules)
 
     def apply(self, texts: list[str | _NotText | None]) -> dict[str, Value]:
         """Typed values by column name, or `_RejectedError` with the first reason in rule order."""
         values: dict[str, Value] = {}
         failures: dict[Defect, str] = {}
-        for rule, checked, text in zip(self._rules, self._checked, texts, strict=True):
-            name = rule.column.name
+        for (name, parse, nullable, missing, check), text in zip(self._columns, texts, strict=True):
+            if not text:  # NULL ("" or None; a `_NotText` is never false)
+                values[name] = None
+                if not nullable:
+                    failures.setdefault(missing, f"{name} is empty")
+                continue
             try:
                 if isinstance(text, _NotText):
                     raise _RejectedError(Defect.WRONG_TYPE, f"{name}: {text.detail}")
-                if not text:
-                    values[name] = None
-                    if not rule.column.nullable:
-                        raise _RejectedError(rule.missing, f"{name} is empty")
-                    continue
-                value = values[name] = rule.parse(text)
-                if checked:
-                    rule.check(value)
+                value = values[name] = parse(text)
+                if check is not None:
+                    check(value)
             except _RejectedError as rejected:
                 failures.setdefault(rejected.reason, rejected.detail)
         if failures:
@@ -538,13 +544,17 @@ def _iter_jsonl(entity: Entity, stream: TextIO) -> Iterator[tuple[int, str, _Fie
 
 
 def _member(document: dict[str, object], path: tuple[str, ...]) -> str | _NotText | None:
-    node: object = document
-    for depth, name in enumerate(path):
-        if node is None:
-            return None
-        if not isinstance(node, dict):
-            return _NotText(f"{'.'.join(path[:depth])} is not a JSON object")
-        node = node.get(name)
+    node: object
+    if len(path) == 1:  # a top-level member: the loop below, unrolled
+        node = document.get(path[0])
+    else:
+        node = document
+        for depth, name in enumerate(path):
+            if node is None:
+                return None
+            if not isinstance(node, dict):
+                return _NotText(f"{'.'.join(path[:depth])} is not a JSON object")
+            node = node.get(name)
     if node is None or isinstance(node, str):
         return node
     return _NotText(f"{'.'.join(path)} is {json.dumps(node)}, not a JSON string")
