@@ -32,7 +32,7 @@ import pytest
 
 from ecomdw.core.generator import GeneratorConfig, generate
 from ecomdw.core.model import RAW_ENTITIES, WAREHOUSE_TABLES
-from ecomdw.core.processed import STAGING_TABLES, WAREHOUSE
+from ecomdw.core.processed import RUN_PLANS, STAGING_TABLES, WAREHOUSE
 from ecomdw.etl.jobs import dimensions, facts, quality, stage
 from ecomdw.etl.jobs.runtime import resolve_options
 from ecomdw.etl.pipeline import PIPELINE
@@ -163,12 +163,12 @@ def per_run_columns() -> dict[str, set[str]]:
 
 
 def data_layout(processed: Path) -> dict[str, Counter[str]]:
-    """`layout` without the quality reports (their path has the run id) and the `_SUCCESS`
-    files (this process's Spark writes them, a job script's does not)."""
+    """`layout` without the quality reports and run plans (their paths have the run id) and the
+    `_SUCCESS` files (this process's Spark writes them, a job script's does not)."""
     found = {}
     for folder, names in layout(processed).items():
         kept = Counter({n: c for n, c in names.items() if "_SUCCESS" not in n})
-        if kept and not folder.startswith("quality/"):
+        if kept and not folder.startswith(("quality/", f"{RUN_PLANS}/")):
             found[folder] = kept
     return found
 
