@@ -21,6 +21,7 @@ from ecomdw.etl.pipeline import PIPELINE, RedshiftTarget, state_machine
 pytestmark = [pytest.mark.integration, pytest.mark.ecomdw_emulation]
 
 ROLE = "arn:aws:iam::123456789012:role/ecomdw-pipeline"
+OWN_REGION = "eu-north-1"
 LOADS = [
     "CREATE TABLE IF NOT EXISTS loaded_batches (batch_date DATE)",
     "DELETE FROM loaded_batches WHERE batch_date = '{batch_date}'",
@@ -44,14 +45,21 @@ if args["JOB_NAME"].endswith("-stage"):  # as the stage job: the batches the loa
 
 
 @pytest.fixture
-def deployed(local_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def settings(local_settings: Settings) -> Settings:
+    """A region of its own: the session's emulator holds the local stacks' jobs, crawler and
+    cluster under these very names in the default region (test_infra_deploy, run deployment)."""
+    return local_settings.model_copy(update={"region": OWN_REGION})
+
+
+@pytest.fixture
+def deployed(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The pipeline's jobs (tracing scripts), crawler, cluster and state machine, deployed."""
     monkeypatch.setenv(SECOND_SECONDS_VARIABLE, "0.001")
-    names = local_settings.names
+    names = settings.names
     bucket = f"pipeline-{uuid.uuid4().hex[:8]}"
-    ensure_bucket(bucket, local_settings)
-    ensure_bucket(names.processed_bucket, local_settings)
-    s3, glue = client("s3", local_settings), client("glue", local_settings)
+    ensure_bucket(bucket, settings)
+    ensure_bucket(names.processed_bucket, settings)
+    s3, glue = client("s3", settings), client("glue", settings)
     s3.put_object(
         Bucket=bucket,
         Key="jobs/trace.py",
@@ -60,7 +68,7 @@ def deployed(local_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[
         .replace("{processed}", names.processed_bucket)
         .encode(),
     )
-    # moto's state is per process: other tests may have made these names already.
+    # moto's state is per process: an earlier run of this test may have made these already.
     job = {
         "Role": ROLE,
         "Command": {"Name": "glueetl", "ScriptLocation": f"s3://{bucket}/jobs/trace.py"},
@@ -82,7 +90,7 @@ def deployed(local_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[
         glue.create_crawler(Name=names.glue_crawler, **crawler)
     except glue.exceptions.AlreadyExistsException:
         glue.update_crawler(Name=names.glue_crawler, **crawler)
-    redshift = client("redshift", local_settings)
+    redshift = client("redshift", settings)
     with suppress(redshift.exceptions.ClusterAlreadyExistsFault):
         redshift.create_cluster(
             ClusterIdentifier=names.redshift_cluster,
@@ -92,7 +100,7 @@ def deployed(local_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[
         )
     target = RedshiftTarget(names.redshift_database, cluster_identifier=names.redshift_cluster)
     definition = state_machine(PIPELINE, names, target, LOADS)
-    arn = client("stepfunctions", local_settings).create_state_machine(
+    arn = client("stepfunctions", settings).create_state_machine(
         name=f"{names.state_machine}-{bucket}", definition=json.dumps(definition), roleArn=ROLE
     )["stateMachineArn"]
     return {"bucket": bucket, "arn": arn, "target": target}
@@ -129,19 +137,19 @@ def loaded_batches(settings: Settings, target: RedshiftTarget) -> list[str]:
 
 
 def test_pipeline_runs_fails_at_a_step_and_resumes_there(
-    local_settings: Settings, deployed: dict[str, Any]
+    settings: Settings, deployed: dict[str, Any]
 ) -> None:
-    names, bucket = local_settings.names, deployed["bucket"]
+    names, bucket = settings.names, deployed["bucket"]
     jobs = sorted(names.glue_job(step.name) for step in PIPELINE.glue_jobs)
     batches = "2026-01-01,2026-01-02"
 
     done = execute(
-        local_settings, deployed["arn"], {"run_id": "r1", "batch_dates": batches, "resume_from": ""}
+        settings, deployed["arn"], {"run_id": "r1", "batch_dates": batches, "resume_from": ""}
     )
     assert done["status"] == "SUCCEEDED", done.get("cause")
-    assert traced_steps(local_settings, bucket, "r1") == jobs
-    assert loaded_batches(local_settings, deployed["target"]) == ["2026-01-01", "2026-01-02"]
-    markers = client("s3", local_settings).list_objects_v2(
+    assert traced_steps(settings, bucket, "r1") == jobs
+    assert loaded_batches(settings, deployed["target"]) == ["2026-01-01", "2026-01-02"]
+    markers = client("s3", settings).list_objects_v2(
         Bucket=names.processed_bucket, Prefix="_jobs/load_warehouse/"
     )
     assert [o["Key"] for o in markers["Contents"]] == [
@@ -149,23 +157,23 @@ def test_pipeline_runs_fails_at_a_step_and_resumes_there(
     ]
 
     failing = names.glue_job("quality_warehouse")
-    client("s3", local_settings).put_object(Bucket=bucket, Key=f"fail/{failing}", Body=b"")
+    client("s3", settings).put_object(Bucket=bucket, Key=f"fail/{failing}", Body=b"")
     failed = execute(
-        local_settings, deployed["arn"], {"run_id": "r2", "batch_dates": batches, "resume_from": ""}
+        settings, deployed["arn"], {"run_id": "r2", "batch_dates": batches, "resume_from": ""}
     )
     assert failed["status"] == "FAILED"
     assert "quality_warehouse" in failed.get("cause", "")
     assert "planted failure" in failed.get("cause", "")
     order = [job.name for job in PIPELINE.glue_jobs]
     ran_before_failing = [names.glue_job(n) for n in order[: order.index("quality_warehouse")]]
-    assert traced_steps(local_settings, bucket, "r2") == sorted(ran_before_failing)
+    assert traced_steps(settings, bucket, "r2") == sorted(ran_before_failing)
 
-    client("s3", local_settings).delete_object(Bucket=bucket, Key=f"fail/{failing}")
+    client("s3", settings).delete_object(Bucket=bucket, Key=f"fail/{failing}")
     resumed = execute(  # the failed run, resumed under its own id, as `ecomdw run --resume` does
-        local_settings,
+        settings,
         deployed["arn"],
         {"run_id": "r2", "batch_dates": batches, "resume_from": "quality_warehouse"},
     )
     assert resumed["status"] == "SUCCEEDED", resumed.get("cause")
-    assert traced_steps(local_settings, bucket, "r2") == sorted([*ran_before_failing, failing])
-    assert loaded_batches(local_settings, deployed["target"]) == ["2026-01-01", "2026-01-02"]
+    assert traced_steps(settings, bucket, "r2") == sorted([*ran_before_failing, failing])
+    assert loaded_batches(settings, deployed["target"]) == ["2026-01-01", "2026-01-02"]
