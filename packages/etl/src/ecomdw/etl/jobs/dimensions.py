@@ -39,14 +39,11 @@ def run(spark: SparkSession, options: JobOptions) -> None:
         print(f"{JOB}: no batch to process")
         return
 
-    read: dict[str, DataFrame] = {}
-
     def staged(entity: Entity) -> DataFrame:
-        # Cached: a file is read once per job, not once per use (each read is S3 requests).
-        if entity.name not in read:
-            uri = join_uri(processed, STAGED, entity.name)
-            read[entity.name] = read_batches(spark, uri, staged_schema(entity), only=batches)
-        return read[entity.name].cache()
+        # Not cached: each staged entity is read once, and dim_date's reads take one column of
+        # the parquet files, where a cache would first hold every column.
+        uri = join_uri(processed, STAGED, entity.name)
+        return read_batches(spark, uri, staged_schema(entity), only=batches)
 
     def written_before(table: Entity) -> DataFrame:
         uri = join_uri(processed, WAREHOUSE, table.name)
