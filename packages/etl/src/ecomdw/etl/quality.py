@@ -4,15 +4,17 @@ the processed bucket, and their results written where the warehouse load and peo
 A table's frame holds every batch up to the last one checked, each row with its batch folder's
 date in `BATCH`. Value rules and unique keys look at the checked batches only; relationships
 look for parents in every batch up to the last one (a parent may have come earlier); volume
-compares each checked batch with the batches before it. Per table, the row rules are counted in
-one aggregation, and each key, each foreign key and the per-batch counts take one pass more.
+compares each checked batch with the batches before it. Per table, the row rules, freshness and
+volume are counted in one aggregation; each key takes one pass more, and the foreign keys to one
+parent's key share one join. Tables are not cached: each pass reads only its columns of the
+parquet files. Examples are looked for only when a rule failed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import reduce
@@ -21,7 +23,17 @@ from typing import Any
 from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as fn
-from pyspark.sql.types import DateType, StructField, StructType
+from pyspark.sql.types import (
+    BooleanType,
+    DateType,
+    DecimalType,
+    IntegralType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampNTZType,
+    TimestampType,
+)
 
 from ecomdw.core.model import DQ_RESULT, RAW_ENTITIES, WAREHOUSE_TABLES, Entity
 from ecomdw.core.processed import BATCH_FOLDER, STAGED, WAREHOUSE
@@ -42,7 +54,20 @@ BATCH = BATCH_FOLDER
 `batch_date` column, and a folder is what the warehouse loads."""
 SAMPLES = 3
 REPORTS = "quality"
-CONCURRENT_TABLES = 4
+CONCURRENT_JOBS = 4
+PASS_CHECKS = (Check.UNIQUE, Check.RELATIONSHIPS)  # each takes a pass of its own
+HASHABLE_TYPES = (
+    StringType,
+    IntegralType,
+    DateType,
+    TimestampType,
+    TimestampNTZType,
+    DecimalType,
+    BooleanType,
+)
+BROADCAST_KEY_BYTES = 48 * 1024 * 1024
+"""A parent's keys are broadcast to its children's rows when Spark estimates them at most this
+big (1M order ids: 15 MB); bigger, both sides are shuffled."""
 ROW_CHECKS = (Check.NOT_NULL, Check.ACCEPTED_VALUES, Check.RANGE, Check.PATTERN)
 
 
@@ -87,11 +112,17 @@ def read_table(
     spark: SparkSession, uri: str, schema: StructType, batches: Sequence[dt.date]
 ) -> DataFrame:
     """The batch folders `batches` under `uri` (those that exist), with `BATCH`."""
+    return _read_batches(spark, uri, schema, batch_dates_under(spark, uri) & set(batches))
+
+
+def _read_batches(
+    spark: SparkSession, uri: str, schema: StructType, present: Iterable[dt.date]
+) -> DataFrame:
+    """The batch folders `present` under `uri`, known to exist, with `BATCH`."""
     with_batch = StructType([*schema.fields, StructField(BATCH, DateType(), False)])
-    present = sorted(batch_dates_under(spark, uri) & set(batches))
-    if not present:
+    paths = [join_uri(uri, f"{BATCH_FOLDER}={d.isoformat()}") for d in sorted(present)]
+    if not paths:
         return spark.createDataFrame([], with_batch)
-    paths = [join_uri(uri, f"{BATCH_FOLDER}={d.isoformat()}") for d in present]
     return (
         spark.read.schema(with_batch)
         .option("basePath", uri)
@@ -108,9 +139,10 @@ def read_scope(
         t.name: {d for d in batch_dates_under(spark, uris[t.name]) if d <= up_to}
         for t in scope.tables
     }
-    # Cached: every rule of a table and its children's relationships read the files once.
+    # Not cached: each rule reads only its columns from the files, which costs less than
+    # building an in-memory copy of every column of every table.
     frames = {
-        t.name: read_table(spark, uris[t.name], scope.schema(t), sorted(dates[t.name])).cache()
+        t.name: _read_batches(spark, uris[t.name], scope.schema(t), dates[t.name])
         for t in scope.tables
     }
     known = tuple(sorted(set().union(*dates.values())))
@@ -182,6 +214,82 @@ def _relationship_result(rule: Rule, checked: DataFrame, parent: DataFrame) -> R
         examples = _examples(orphans.limit(SAMPLES).collect())
         detail = f"{failed} rows reference no {target}, e.g. {examples}"
     return RuleResult(rule, int(totals["rows"]), failed, detail)
+
+
+def _hashable(frame: DataFrame, columns: Sequence[str]) -> bool:
+    """True when equal values of `columns` always hash alike and unequal ones are told apart by
+    grouping exactly as by the values themselves (not so for floats: -0.0 and 0.0 group
+    together but hash apart)."""
+    types = {f.name: f.dataType for f in frame.schema.fields}
+    return all(isinstance(types[c], HASHABLE_TYPES) for c in columns)
+
+
+def _fast_unique_result(rule: Rule, checked: DataFrame) -> RuleResult:
+    """`_unique_result`, cheaper when no key repeats: rows are counted per 64-bit hash of
+    their batch and key, fixed-width and shuffled without the key's values. No hash repeating
+    means no key repeats; a repeated hash (a repeated key, or two keys of one hash) is looked
+    at exactly by `_unique_result`."""
+    if not _hashable(checked, rule.columns):
+        return _unique_result(rule, checked)
+    per_hash = (
+        _complete(checked, rule.columns)
+        .groupBy(fn.xxhash64(BATCH, *rule.columns).alias("_hash"))
+        .count()
+    )
+    totals = per_hash.agg(
+        fn.coalesce(fn.sum("count"), fn.lit(0)).alias("rows"),
+        fn.count(fn.when(fn.col("count") > 1, 1)).alias("repeated"),
+    ).first()
+    assert totals is not None
+    if totals["repeated"]:
+        return _unique_result(rule, checked)
+    return RuleResult(rule, int(totals["rows"]), 0, "")
+
+
+def _relationship_results(
+    rules: Sequence[Rule], checked: Callable[[str], DataFrame], parent: DataFrame
+) -> list[RuleResult]:
+    """`_relationship_result` of every rule in `rules`, which reference the same columns of
+    `parent` with columns of the same types, in one join: the parent's keys are gathered once
+    (and broadcast when small), and every child's rows go through it together, tagged with
+    their rule. A failed rule's detail comes from `_relationship_result`."""
+    referenced = list(rules[0].referenced_columns)
+    keys = parent.select(*referenced).distinct().withColumn("_found", fn.lit(True))
+    if _estimated_bytes(keys) <= BROADCAST_KEY_BYTES:
+        keys = fn.broadcast(keys)
+    children = [
+        _complete(checked(rule.table), rule.columns).select(
+            fn.lit(i).alias("_rule"),
+            *(
+                fn.col(ours).alias(theirs)
+                for ours, theirs in zip(rule.columns, referenced, strict=True)
+            ),
+        )
+        for i, rule in enumerate(rules)
+    ]
+    linked = reduce(DataFrame.union, children).join(keys, referenced, "left")
+    counts = {
+        row["_rule"]: row
+        for row in linked.groupBy("_rule")
+        .agg(
+            fn.count(fn.lit(1)).alias("rows"),
+            fn.count(fn.when(fn.col("_found").isNull(), 1)).alias("failed"),
+        )
+        .collect()
+    }
+    results = []
+    for i, rule in enumerate(rules):
+        found = counts.get(i)
+        if found is not None and found["failed"]:
+            results.append(_relationship_result(rule, checked(rule.table), parent))
+        else:
+            results.append(RuleResult(rule, int(found["rows"]) if found else 0, 0, ""))
+    return results
+
+
+def _estimated_bytes(frame: DataFrame) -> int:
+    """Spark's estimate of `frame`'s size, from its files' sizes and its columns' widths."""
+    return int(str(frame._jdf.queryExecution().optimizedPlan().stats().sizeInBytes()))
 
 
 def _profile_results(
@@ -256,29 +364,35 @@ def evaluate(
     wanted = sorted(set(checked))
     known = sorted(set(known_batches) | set(wanted))
 
-    def table_results(table: str) -> list[RuleResult]:
-        mine = [r for r in rules if r.table == table]
-        frame = frames[table]
-        batch_checked = frame.where(fn.col(BATCH).isin(wanted))
-        return [
-            *_profile_results(
-                [r for r in mine if r.check not in (Check.UNIQUE, Check.RELATIONSHIPS)],
-                frame,
-                wanted,
-                known,
-            ),
-            *(_unique_result(r, batch_checked) for r in mine if r.check is Check.UNIQUE),
-            *(
-                _relationship_result(r, batch_checked, frames[r.references])
-                for r in mine
-                if r.check is Check.RELATIONSHIPS
-            ),
-        ]
+    def batch_checked(table: str) -> DataFrame:
+        return frames[table].where(fn.col(BATCH).isin(wanted))
 
-    # Tables side by side: most of a small Spark job is scheduling, not work.
-    with ThreadPoolExecutor(max_workers=CONCURRENT_TABLES) as pool:
-        found = pool.map(table_results, dict.fromkeys(r.table for r in rules))
-        results = {result.rule: result for table in found for result in table}
+    def profile(table: str) -> Callable[[], list[RuleResult]]:
+        mine = [r for r in rules if r.table == table and r.check not in PASS_CHECKS]
+        return lambda: _profile_results(mine, frames[table], wanted, known)
+
+    def unique(rule: Rule) -> Callable[[], list[RuleResult]]:
+        return lambda: [_fast_unique_result(rule, batch_checked(rule.table))]
+
+    def relationships(group: Sequence[Rule]) -> Callable[[], list[RuleResult]]:
+        return lambda: _relationship_results(group, batch_checked, frames[group[0].references])
+
+    # Relationships to the same parent key, children's columns of the same types, share a join.
+    joins: dict[tuple[Any, ...], list[Rule]] = {}
+    for rule in rules:
+        if rule.check is Check.RELATIONSHIPS:
+            types = tuple(frames[rule.table].schema[c].dataType for c in rule.columns)
+            joins.setdefault((rule.references, rule.referenced_columns, types), []).append(rule)
+    tables = dict.fromkeys(r.table for r in rules)
+    tasks = [
+        *(profile(t) for t in tables),
+        *(unique(r) for r in rules if r.check is Check.UNIQUE),
+        *(relationships(group) for group in joins.values()),
+    ]
+    # Side by side: most of a small Spark job is scheduling, not work.
+    with ThreadPoolExecutor(max_workers=CONCURRENT_JOBS) as pool:
+        found = pool.map(lambda task: task(), tasks)
+        results = {result.rule: result for done in found for result in done}
     return [results[rule] for rule in rules]
 
 
