@@ -36,6 +36,7 @@ from ecomdw.etl.io import (
 )
 from ecomdw.etl.jobs.runtime import JobOptions, batch_dates, job_session, resolve_options
 from ecomdw.etl.transforms.facts import (
+    check_disjoint_versions,
     dimension_state,
     fact_exchange_rate,
     missing_rates,
@@ -75,6 +76,8 @@ def run(spark: SparkSession, options: JobOptions) -> None:
     rates = staged(EXCHANGE_RATES)
     orders, items, payments = staged(ORDERS), staged(ORDER_ITEMS), staged(PAYMENTS)
     customers, products = dimension(DIM_CUSTOMER), dimension(DIM_PRODUCT)
+    check_disjoint_versions(customers, "customer_id")
+    check_disjoint_versions(products, "product_id")
     touched = touched_orders(orders, items, names).cache()
     lines = order_lines(
         touched,

@@ -11,7 +11,8 @@ exact products rounded half up to cents.
 Surrogate keys come from the dimension version valid at `order_ts` (`valid_from <= order_ts <
 valid_to`); an order older than every version of its customer or product takes the earliest
 version. Product cost is that version's `unit_cost`, so a re-priced product does not rewrite
-past margins.
+past margins. The versions of a key must not overlap (`check_disjoint_versions`; the
+dimensions job's never do): the job fails rather than pick one of two.
 
 A batch re-emits every order it touched (a new status, or lines that arrived late), as of that
 batch: the order's latest version staged up to it, with all its lines staged up to it.
@@ -115,27 +116,89 @@ def with_rate(frame: DataFrame, rates: DataFrame, day: SparkColumn) -> DataFrame
     ).drop("_day", "_last_currency", "_last_rate_day", "_rate_currency", "_rate_day")
 
 
+class OverlappingVersionsError(ValueError):
+    """A dimension whose versions of one natural key overlap: `version_at` would be ambiguous."""
+
+
+def check_disjoint_versions(dimension: DataFrame, natural_key: str) -> None:
+    """Fail unless every version of `dimension` has both bounds and, per `natural_key`, ends
+    no later than the next one starts (`valid_to <= ` next `valid_from`, starts all distinct):
+    what `version_at` relies on. The SCD2 rows of the dimensions job are so (a superseded
+    version ends where its successor starts). One small job over the (small) dimension."""
+    history = Window.partitionBy(natural_key).orderBy("valid_from")
+    next_from = fn.lead("valid_from").over(history)
+    broken = (
+        dimension.select(
+            natural_key,
+            "valid_from",
+            "valid_to",
+            (
+                fn.col("valid_from").isNull()
+                | fn.col("valid_to").isNull()
+                | (next_from < fn.col("valid_to"))
+                | (next_from == fn.col("valid_from"))
+            ).alias("_broken"),
+        )
+        .where("_broken")
+        .drop("_broken")
+        .limit(5)
+        .collect()
+    )
+    if broken:
+        raise OverlappingVersionsError(
+            f"versions of one {natural_key} overlap or lack a bound, e.g. "
+            + ", ".join(str(row.asDict()) for row in broken)
+        )
+
+
 def version_at(
     frame: DataFrame,
     dimension: DataFrame,
     *,
     natural_key: str,
     at: str,
-    row_key: list[str],
     wanted: list[str],
 ) -> DataFrame:
     """`frame` plus the `wanted` columns of the dimension version valid at `at` (else the
-    earliest version) of the row's `natural_key`."""
+    earliest version) of the row's `natural_key`.
+
+    Relies on the versions of a natural key being disjoint (`check_disjoint_versions`), so that
+    at most one covers `at`: then it is a lookup in a broadcast of the dimension, the key equal
+    and `at` in range, with the key's earliest version (another broadcast) where none covers,
+    not every row joined to every version of its key and the frame sorted to pick one."""
     versions = dimension.select(
-        fn.col(natural_key).alias("_natural_key"), "valid_from", "valid_to", *wanted
+        fn.col(natural_key).alias("_version_key"),
+        fn.col("valid_from").alias("_valid_from"),
+        fn.col("valid_to").alias("_valid_to"),
+        *(fn.col(name).alias(f"_version_{name}") for name in wanted),
     )
-    joined = frame.join(versions, fn.col(natural_key) == fn.col("_natural_key"), "left")
-    covers = (fn.col("valid_from") <= fn.col(at)) & (fn.col(at) < fn.col("valid_to"))
-    best = Window.partitionBy(*row_key).orderBy(covers.desc(), fn.col("valid_from").asc())
-    return (
-        joined.withColumn("_rank", fn.row_number().over(best))
+    first = Window.partitionBy(natural_key).orderBy("valid_from")
+    earliest = (
+        dimension.withColumn("_rank", fn.row_number().over(first))
         .where("_rank = 1")
-        .drop("_rank", "_natural_key", "valid_from", "valid_to")
+        .select(
+            fn.col(natural_key).alias("_earliest_key"),
+            *(fn.col(name).alias(f"_earliest_{name}") for name in wanted),
+        )
+    )
+    covers = (
+        (fn.col(natural_key) == fn.col("_version_key"))
+        & (fn.col("_valid_from") <= fn.col(at))
+        & (fn.col(at) < fn.col("_valid_to"))
+    )
+    covered = fn.col("_version_key").isNotNull()
+    return (
+        frame.join(fn.broadcast(versions), covers, "left")
+        .join(fn.broadcast(earliest), fn.col(natural_key) == fn.col("_earliest_key"), "left")
+        .select(
+            *frame.columns,
+            *(
+                fn.when(covered, fn.col(f"_version_{name}"))
+                .otherwise(fn.col(f"_earliest_{name}"))
+                .alias(name)
+                for name in wanted
+            ),
+        )
     )
 
 
@@ -206,14 +269,12 @@ def order_lines(
         .where("_rank = 1")
         .drop("_rank", "batch_date", "source_file", "source_line")
     )
-    row_key = ["order_id", "line_number", BATCH]
     lines = with_rate(lines, rates, fn.to_date("order_ts"))
     lines = version_at(
         lines,
         dim_customer,
         natural_key="customer_id",
         at="order_ts",
-        row_key=row_key,
         wanted=["customer_sk"],
     )
     lines = version_at(
@@ -221,7 +282,6 @@ def order_lines(
         dim_product,
         natural_key="product_id",
         at="order_ts",
-        row_key=row_key,
         wanted=["product_sk", "unit_cost"],
     )
     gross = usd(fn.col("unit_price"), quantity=fn.col("quantity"))
@@ -260,7 +320,6 @@ def order_facts(
         dim_customer,
         natural_key="customer_id",
         at="order_ts",
-        row_key=row_key,
         wanted=["customer_sk"],
     )
     zero_money = fn.lit(0).cast(MONEY_TYPE)
@@ -308,7 +367,6 @@ def payment_facts(
     latest_order = Window.partitionBy("payment_id", BATCH).orderBy(
         fn.col("updated_at").desc(), fn.col("_order_version_batch").desc()
     )
-    row_key = ["payment_id", BATCH]
     facts = (
         due.join(order_of, "order_id")
         .where(fn.col("_order_version_batch") <= fn.col(BATCH))
@@ -321,7 +379,6 @@ def payment_facts(
         dim_customer,
         natural_key="customer_id",
         at="order_ts",
-        row_key=row_key,
         wanted=["customer_sk"],
     )
     return (
