@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sys
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import functions as fn
 
 from ecomdw.core.model import (
     DIM_CUSTOMER,
@@ -36,6 +37,7 @@ from ecomdw.etl.io import (
 )
 from ecomdw.etl.jobs.runtime import JobOptions, batch_dates, job_session, resolve_options
 from ecomdw.etl.transforms.facts import (
+    BATCH,
     check_disjoint_versions,
     dimension_state,
     fact_exchange_rate,
@@ -43,6 +45,8 @@ from ecomdw.etl.transforms.facts import (
     order_facts,
     order_lines,
     payment_facts,
+    rated_orders,
+    rated_payments,
     touched_orders,
 )
 from ecomdw.etl.transforms.stage import staged_schema
@@ -66,14 +70,16 @@ def run(spark: SparkSession, options: JobOptions) -> None:
     def staged(entity: Entity) -> DataFrame:
         uri = join_uri(processed, STAGED, entity.name)
         up_to_last = {d for d in batch_dates_under(spark, uri) if d <= last}
-        return read_batches(spark, uri, staged_schema(entity), only=up_to_last).cache()
+        return read_batches(spark, uri, staged_schema(entity), only=up_to_last)
 
     def dimension(table: Entity) -> DataFrame:
         rows = read_batches(spark, join_uri(processed, WAREHOUSE, table.name), struct_type(table))
         return dimension_state(rows, table.key[0]).cache()
 
+    # Cached: what several facts read (staged orders and items are read again instead, only
+    # the columns each use needs; caching them cost more than the parquet scans).
     names = [d.isoformat() for d in batches]
-    rates = staged(EXCHANGE_RATES)
+    rates = staged(EXCHANGE_RATES).cache()
     orders, items, payments = staged(ORDERS), staged(ORDER_ITEMS), staged(PAYMENTS)
     customers, products = dimension(DIM_CUSTOMER), dimension(DIM_PRODUCT)
     check_disjoint_versions(customers, "customer_id")
@@ -86,33 +92,44 @@ def run(spark: SparkSession, options: JobOptions) -> None:
         dim_customer=customers,
         dim_product=products,
         run_id=options.run_id,
-    ).cache()
-    facts = {
-        FACT_EXCHANGE_RATE.name: fact_exchange_rate(
-            rates.where(rates.batch_date.cast("string").isin(names)), options.run_id
-        ).cache(),
-        FACT_ORDER_LINE.name: lines,
-        FACT_ORDER.name: order_facts(touched, lines, rates, customers, options.run_id).cache(),
-        FACT_PAYMENT.name: payment_facts(
-            payments,
-            orders,
-            rates=rates,
-            dim_customer=customers,
-            batches=names,
-            run_id=options.run_id,
-        ).cache(),
-    }
+    )
+    payments_due = rated_payments(payments, orders, rates=rates, batches=names).cache()
+    # fact_order has the rows, currencies and rates of `touched`, fact_payment those of
+    # `payments_due`: checked there, before any write.
     unconverted = {
-        table.name: missing_rates(facts[table.name], day)
-        for table, day in ((FACT_ORDER, "order_ts"), (FACT_PAYMENT, "created_at"))
+        FACT_ORDER.name: missing_rates(rated_orders(touched, rates), "order_ts"),
+        FACT_PAYMENT.name: missing_rates(payments_due, "created_at"),
     }
     if any(unconverted.values()):
         raise MissingRateError(f"no USD rate on or before: {unconverted}")
-    for table in (FACT_EXCHANGE_RATE, FACT_ORDER_LINE, FACT_ORDER, FACT_PAYMENT):
-        frame = facts[table.name]
+
+    def write(table: Entity, frame: DataFrame) -> None:
+        counted = Observation(f"{JOB}_{table.name}")  # counted as written, not in a 2nd pass
         uri = join_uri(processed, WAREHOUSE, table.name)
-        write_batches(frame, uri, table.column_names, batches, placeholders=True)
-        print(f"{JOB}: {table.name}: {frame.count()} rows")
+        observed = frame.observe(counted, fn.count(fn.lit(1)).alias("rows"))
+        write_batches(observed, uri, table.column_names, batches, placeholders=True)
+        print(f"{JOB}: {table.name}: {counted.get.get('rows', 0)} rows")
+
+    write(
+        FACT_EXCHANGE_RATE,
+        fact_exchange_rate(
+            rates.where(rates.batch_date.cast("string").isin(names)), options.run_id
+        ),
+    )
+    write(FACT_ORDER_LINE, lines)
+    # The order totals sum the lines just written, read back (a few columns of parquet) rather
+    # than computed again or cached.
+    written_lines = read_batches(
+        spark,
+        join_uri(processed, WAREHOUSE, FACT_ORDER_LINE.name),
+        struct_type(FACT_ORDER_LINE),
+        only=batches,
+    ).withColumn(BATCH, fn.col("batch_date"))
+    write(FACT_ORDER, order_facts(touched, written_lines, rates, customers, options.run_id))
+    write(
+        FACT_PAYMENT,
+        payment_facts(payments_due, dim_customer=customers, run_id=options.run_id),
+    )
     mark_finished(spark, processed, JOB, batches, options.run_id)
 
 

@@ -33,6 +33,7 @@ from ecomdw.core.model import (
     FACT_ORDER_LINE,
     FACT_PAYMENT,
     MONEY,
+    PAYMENTS,
 )
 
 MONEY_TYPE = DecimalType(MONEY.precision or 18, MONEY.scale or 2)
@@ -300,6 +301,11 @@ def order_lines(
     ).select(*FACT_ORDER_LINE.column_names, BATCH)
 
 
+def rated_orders(orders: DataFrame, rates: DataFrame) -> DataFrame:
+    """The `touched_orders` output plus `usd_per_unit`, the rate of their order date."""
+    return with_rate(orders, rates, fn.to_date("order_ts"))
+
+
 def order_facts(
     orders: DataFrame,
     lines: DataFrame,
@@ -314,9 +320,8 @@ def order_facts(
         fn.sum("net_amount_usd").cast(MONEY_TYPE).alias("items_amount_usd"),
     )
     row_key = ["order_id", BATCH]
-    facts = with_rate(orders, rates, fn.to_date("order_ts"))
     facts = version_at(
-        facts,
+        rated_orders(orders, rates),
         dim_customer,
         natural_key="customer_id",
         at="order_ts",
@@ -343,57 +348,59 @@ def order_facts(
     )
 
 
-def payment_facts(
+def rated_payments(
     payments: DataFrame,
     orders: DataFrame,
     *,
     rates: DataFrame,
-    dim_customer: DataFrame,
     batches: list[str],
-    run_id: str,
 ) -> DataFrame:
-    """fact_payment rows (plus `_batch`): the run batches' payments, and earlier ones whose
-    order first arrived in a run batch. `payments`, `orders`: every staged record up to the
-    run's last batch."""
-    first_seen = orders.groupBy("order_id").agg(fn.min("batch_date").alias("_order_batch"))
+    """The payments `payment_facts` makes rows of (plus `_batch`), with their order's
+    `customer_id` and `order_ts` and the `usd_per_unit` of their day: the run batches'
+    payments, and earlier ones whose order first arrived in a run batch. `payments`, `orders`:
+    every staged record up to the run's last batch."""
+    by_order = Window.partitionBy("order_id")
     order_of = orders.select(
-        "order_id", "customer_id", "order_ts", "batch_date", "updated_at"
-    ).withColumnRenamed("batch_date", "_order_version_batch")
-    due = (
-        payments.join(first_seen, "order_id")
-        .withColumn(BATCH, fn.greatest("batch_date", "_order_batch"))
-        .where(fn.col(BATCH).cast("string").isin(batches))
+        "order_id",
+        "customer_id",
+        "order_ts",
+        fn.col("batch_date").alias("_order_version_batch"),
+        "updated_at",
+        fn.min("batch_date").over(by_order).alias("_order_batch"),
     )
     latest_order = Window.partitionBy("payment_id", BATCH).orderBy(
         fn.col("updated_at").desc(), fn.col("_order_version_batch").desc()
     )
-    facts = (
-        due.join(order_of, "order_id")
+    due = (
+        payments.join(order_of, "order_id")
+        .withColumn(BATCH, fn.greatest("batch_date", "_order_batch"))
+        .where(fn.col(BATCH).cast("string").isin(batches))
         .where(fn.col("_order_version_batch") <= fn.col(BATCH))
         .withColumn("_rank", fn.row_number().over(latest_order))
         .where("_rank = 1")
+        .select(*PAYMENTS.column_names, "customer_id", "order_ts", BATCH)
     )
-    facts = with_rate(facts, rates, fn.to_date("created_at"))
+    return with_rate(due, rates, fn.to_date("created_at"))
+
+
+def payment_facts(rated: DataFrame, *, dim_customer: DataFrame, run_id: str) -> DataFrame:
+    """fact_payment rows (plus `_batch`) of the `rated_payments` output."""
     facts = version_at(
-        facts,
+        rated,
         dim_customer,
         natural_key="customer_id",
         at="order_ts",
         wanted=["customer_sk"],
     )
-    return (
-        facts.select(
-            "*",
-            date_key(fn.col("created_at")).alias("payment_date_key"),
-            usd(fn.col("amount")).alias("amount_usd"),
-        )
-        .drop("batch_date")
-        .select(
-            *(c for c in FACT_PAYMENT.column_names if c not in ("batch_date", "run_id")),
-            fn.col(BATCH).alias("batch_date"),
-            fn.lit(run_id).alias("run_id"),
-            BATCH,
-        )
+    return facts.select(
+        "*",
+        date_key(fn.col("created_at")).alias("payment_date_key"),
+        usd(fn.col("amount")).alias("amount_usd"),
+    ).select(
+        *(c for c in FACT_PAYMENT.column_names if c not in ("batch_date", "run_id")),
+        fn.col(BATCH).alias("batch_date"),
+        fn.lit(run_id).alias("run_id"),
+        BATCH,
     )
 
 
