@@ -5,9 +5,10 @@ A table's frame holds every batch up to the last one checked, each row with its 
 date in `BATCH`. Value rules and unique keys look at the checked batches only; relationships
 look for parents in every batch up to the last one (a parent may have come earlier); volume
 compares each checked batch with the batches before it. Per table, the row rules, freshness and
-volume are counted in one aggregation; each key takes one pass more, and the foreign keys to one
-parent's key share one join. Tables are not cached: each pass reads only its columns of the
-parquet files. Examples are looked for only when a rule failed.
+volume are counted in one aggregation, nulls and values out of range in a pass that parquet's
+statistics let skip clean row groups; the keys of every table take one aggregation of hashes,
+and the foreign keys to one parent's key share one join. Tables are not cached: each pass reads
+only its columns of the parquet files. Examples are looked for only when a rule failed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pyspark.sql.types import (
     DateType,
     DecimalType,
     IntegralType,
+    NumericType,
     StringType,
     StructField,
     StructType,
@@ -65,6 +67,8 @@ HASHABLE_TYPES = (
     DecimalType,
     BooleanType,
 )
+STATISTIC_TYPES = (NumericType, DateType, TimestampType, TimestampNTZType)
+"""Types whose parquet minimum and maximum Spark compares with a range's bounds."""
 BROADCAST_KEY_BYTES = 48 * 1024 * 1024
 """A parent's keys are broadcast to its children's rows when Spark estimates them at most this
 big (1M order ids: 15 MB); bigger, both sides are shuffled."""
@@ -224,26 +228,39 @@ def _hashable(frame: DataFrame, columns: Sequence[str]) -> bool:
     return all(isinstance(types[c], HASHABLE_TYPES) for c in columns)
 
 
-def _fast_unique_result(rule: Rule, checked: DataFrame) -> RuleResult:
-    """`_unique_result`, cheaper when no key repeats: rows are counted per 64-bit hash of
-    their batch and key, fixed-width and shuffled without the key's values. No hash repeating
-    means no key repeats; a repeated hash (a repeated key, or two keys of one hash) is looked
-    at exactly by `_unique_result`."""
-    if not _hashable(checked, rule.columns):
-        return _unique_result(rule, checked)
-    per_hash = (
-        _complete(checked, rule.columns)
-        .groupBy(fn.xxhash64(BATCH, *rule.columns).alias("_hash"))
-        .count()
-    )
-    totals = per_hash.agg(
-        fn.coalesce(fn.sum("count"), fn.lit(0)).alias("rows"),
-        fn.count(fn.when(fn.col("count") > 1, 1)).alias("repeated"),
-    ).first()
-    assert totals is not None
-    if totals["repeated"]:
-        return _unique_result(rule, checked)
-    return RuleResult(rule, int(totals["rows"]), 0, "")
+def _unique_results(rules: Sequence[Rule], checked: Callable[[str], DataFrame]) -> list[RuleResult]:
+    """`_unique_result` of every rule in `rules`, cheaper when no key repeats: one aggregation
+    counts the rows of every rule's table per 64-bit hash of their batch and key, fixed-width
+    and shuffled without the key's values. No hash repeating means no key repeats; a repeated
+    hash (a repeated key, or two keys of one hash) is looked at exactly by `_unique_result`, as
+    is a key that does not hash as it groups."""
+    hashed = [r for r in rules if _hashable(checked(r.table), r.columns)]
+    totals = {}
+    if hashed:
+        keys = [
+            _complete(checked(rule.table), rule.columns).select(
+                fn.lit(i).alias("_rule"), fn.xxhash64(BATCH, *rule.columns).alias("_hash")
+            )
+            for i, rule in enumerate(hashed)
+        ]
+        per_hash = reduce(DataFrame.union, keys).groupBy("_rule", "_hash").count()
+        counted = per_hash.groupBy("_rule").agg(
+            fn.sum("count").alias("rows"),
+            fn.count(fn.when(fn.col("count") > 1, 1)).alias("repeated"),
+        )
+        totals = {hashed[row["_rule"]]: row for row in counted.collect()}
+    results = []
+    for rule in rules:
+        if rule not in totals:
+            exact = rule not in hashed
+            results.append(
+                _unique_result(rule, checked(rule.table)) if exact else RuleResult(rule, 0, 0)
+            )
+        elif totals[rule]["repeated"]:
+            results.append(_unique_result(rule, checked(rule.table)))
+        else:
+            results.append(RuleResult(rule, int(totals[rule]["rows"]), 0, ""))
+    return results
 
 
 def _relationship_results(
@@ -296,8 +313,20 @@ def _profile_results(
     rules: Sequence[Rule], frame: DataFrame, checked: Sequence[dt.date], known: Sequence[dt.date]
 ) -> list[RuleResult]:
     """Row rules, freshness and volume in one pass over the recent batches: per batch, its rows,
-    each row rule's violations in the checked batches, and the newest row's age."""
+    each row rule's violations in the checked batches, and the newest row's age.
+
+    Nulls and values out of range are counted in a pass of their own, over the rows breaking
+    any of them: parquet's row groups carry each column's null count, minimum and maximum, so
+    Spark skips every row group where none can be broken without reading its values."""
     row_rules = [r for r in rules if r.check in ROW_CHECKS]
+    types = {f.name: f.dataType for f in frame.schema.fields}
+    skippable = [
+        r
+        for r in row_rules
+        if r.check is Check.NOT_NULL
+        or (r.check is Check.RANGE and isinstance(types[r.columns[0]], STATISTIC_TYPES))
+    ]
+    scanned = [r for r in row_rules if r not in skippable]
     fresh = next((r for r in rules if r.check is Check.FRESHNESS), None)
     window = [*[d for d in known if d < checked[0]][-VOLUME_HISTORY:], *checked]
     in_checked = fn.col(BATCH).isin(list(checked))
@@ -309,7 +338,7 @@ def _profile_results(
             fn.count(fn.lit(1)).alias("rows"),
             *(
                 fn.count(fn.when(in_checked & _violation(r), 1)).alias(f"r{i}")
-                for i, r in enumerate(row_rules)
+                for i, r in enumerate(scanned)
             ),
             *newest,
         )
@@ -318,10 +347,28 @@ def _profile_results(
         day_end = fn.unix_timestamp(fn.date_add(fn.col(BATCH), 1).cast("timestamp"))
         per_batch = per_batch.withColumn("age", (day_end - fn.unix_timestamp("newest")) / 3600)
     stats = {row[BATCH]: row for row in per_batch.collect()}
+    violations = {
+        rule: sum(int(stats[d][f"r{i}"]) for d in checked if d in stats)
+        for i, rule in enumerate(scanned)
+    }
+    if skippable:
+        broken = (
+            frame.where(in_checked & reduce(lambda a, b: a | b, map(_violation, skippable)))
+            .groupBy(BATCH)
+            .agg(
+                *(
+                    fn.count(fn.when(_violation(r), 1)).alias(f"r{i}")
+                    for i, r in enumerate(skippable)
+                )
+            )
+            .collect()
+        )
+        for i, rule in enumerate(skippable):
+            violations[rule] = sum(int(row[f"r{i}"]) for row in broken)
     checked_rows = sum(int(stats[d]["rows"]) for d in checked if d in stats)
     results = {}
-    for i, rule in enumerate(row_rules):
-        failed = sum(int(stats[d][f"r{i}"]) for d in checked if d in stats)
+    for rule in row_rules:
+        failed = violations[rule]
         detail = f"{failed} of {checked_rows} rows" if failed else ""
         if failed and rule.check is not Check.NOT_NULL:
             bad = frame.where(in_checked & _violation(rule)).select(BATCH, rule.columns[0])
@@ -371,9 +418,6 @@ def evaluate(
         mine = [r for r in rules if r.table == table and r.check not in PASS_CHECKS]
         return lambda: _profile_results(mine, frames[table], wanted, known)
 
-    def unique(rule: Rule) -> Callable[[], list[RuleResult]]:
-        return lambda: [_fast_unique_result(rule, batch_checked(rule.table))]
-
     def relationships(group: Sequence[Rule]) -> Callable[[], list[RuleResult]]:
         return lambda: _relationship_results(group, batch_checked, frames[group[0].references])
 
@@ -386,7 +430,7 @@ def evaluate(
     tables = dict.fromkeys(r.table for r in rules)
     tasks = [
         *(profile(t) for t in tables),
-        *(unique(r) for r in rules if r.check is Check.UNIQUE),
+        lambda: _unique_results([r for r in rules if r.check is Check.UNIQUE], batch_checked),
         *(relationships(group) for group in joins.values()),
     ]
     # Side by side: most of a small Spark job is scheduling, not work.
