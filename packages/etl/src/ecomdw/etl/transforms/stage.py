@@ -2,8 +2,11 @@
 
 Each file is parsed whole by the contract's own record reader (`ecomdw.core.contract`), so RFC
 4180 quoting, physical line numbers, undecodable bytes and every value rule agree with the
-reference by construction. The rules that need other records run here as DataFrame operations:
-duplicates inside a batch (first by file name, then line, wins), then parent references.
+reference by construction; a plain CSV file (no quotes, CR or bad bytes: nearly all of them) is
+read column by column with Arrow instead (`fast_csv`), which hands the reference reader every
+record it cannot prove valid and yields the same rows (a property test holds it to that).
+The rules that need other records run here as DataFrame operations: duplicates inside a batch
+(first by file name, then line, wins), then parent references.
 
 A child whose parents are not loaded yet is held; it is loaded in the first batch of the run
 by which every parent is loaded, which is the latest of its own batch and its parents' load
@@ -25,6 +28,7 @@ from itertools import islice
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as fn
@@ -42,6 +46,7 @@ from ecomdw.core.model import BATCH_LINEAGE, RAW_ENTITIES, Entity
 from ecomdw.core.model import entity as entity_named
 from ecomdw.core.processed import LINEAGE_OF_STAGED, SOURCE_LINE
 from ecomdw.core.spark_schema import struct_field, struct_type
+from ecomdw.etl.transforms.fast_csv import plain_lines, read_plain_csv
 
 REASON = "reason"
 DETAIL = "detail"
@@ -147,6 +152,40 @@ def _arrow_array(values: tuple[Any, ...], arrow_type: pa.DataType) -> pa.Array:
         return pa.array(shown, type=arrow_type)
 
 
+def file_batches(
+    entity_name: str, path: str, content: bytes, schema: pa.Schema
+) -> Iterator[pa.RecordBatch]:
+    """`record_batches(parse_file(...))` of one raw file, the same rows in the same order.
+
+    A plain CSV file (`fast_csv.plain_lines`) is read column by column with Arrow; only its
+    records that are not certainly valid go through the reference reader, after the header in a
+    file of their own, and get their real line numbers back. Any other file is read by
+    `parse_file` whole.
+    """
+    entity = entity_named(entity_name)
+    lines = plain_lines(entity, content)
+    if lines is None:
+        yield from record_batches(parse_file(entity_name, path, content), schema)
+        return
+    source_file = relative_source_file(path)
+    plain = read_plain_csv(entity, lines, schema, batch_date_of(source_file), source_file)
+    table = plain.fast
+    if plain.slow_lines:
+        # Header + the slow lines: each is one record of its own (see `fast_csv`), read at
+        # line 2, 3, ...; only its line number changes.
+        alone = "\n".join([lines[0].as_py(), *plain.slow_lines]).encode()
+        slow_rows = (
+            (*row[:2], number, *row[3:])
+            for row, number in zip(
+                parse_file(entity_name, path, alone), plain.slow_line_numbers, strict=True
+            )
+        )
+        slow = pa.Table.from_batches(record_batches(slow_rows, schema), schema=schema)
+        table = pa.concat_tables([table, slow])
+        table = table.take(pc.sort_indices(table.column(SOURCE_LINE)))
+    yield from table.to_batches(max_chunksize=ROWS_PER_BATCH)
+
+
 def parse_raw_files(files: DataFrame, entity: Entity) -> DataFrame:
     """`files` (`path`, `content`: Spark's binaryFile columns) -> one row per record.
 
@@ -162,7 +201,7 @@ def parse_raw_files(files: DataFrame, entity: Entity) -> DataFrame:
             paths, contents = batch.column("path"), batch.column("content")
             for index in range(batch.num_rows):
                 path, content = paths[index].as_py(), contents[index].as_py()
-                yield from record_batches(parse_file(name, path, content), arrow)
+                yield from file_batches(name, path, content, arrow)
 
     return files.select("path", "content").mapInArrow(parse_partition, schema)
 
