@@ -62,7 +62,8 @@ def _offsets() -> st.SearchStrategy[str]:
     signed = st.builds(
         "{}{:02d}:{:02d}".format, st.sampled_from("+-"), st.integers(0, 25), st.integers(0, 61)
     )
-    odd = st.sampled_from(["z", ".5", ".123456Z", ".1234567", "+1:00", "+01:00:00"])
+    # Python carries minutes past 59 into the hour, up to an offset of 24 hours (excluded).
+    odd = st.sampled_from(["z", ".5", ".123456Z", ".1234567", "+1:00", "+01:00:00", "+23:60"])
     usual = st.sampled_from(["", "Z", "+00:00", "-00:00", "+23:59", "-23:59", "+05:30", "-09:00"])
     return st.one_of(usual, usual, signed, odd)
 
