@@ -97,8 +97,10 @@ def prepare_environment() -> None:
 
 BASE_CONF = {
     "spark.sql.session.timeZone": "UTC",
-    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
-    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+    # The throughput collector: a batch job has no pauses to keep short, and G1's concurrent
+    # work cost 10% more CPU (1M orders, facts 146 -> 132 CPU-s, quality_staged 43 -> 38).
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC -XX:+UseParallelGC",
+    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC -XX:+UseParallelGC",
     "spark.sql.shuffle.partitions": "8",
     "spark.ui.enabled": "false",
     # Local mode runs every task in the driver: 1 GB (Spark's default) made the 1M-order caches
