@@ -48,6 +48,12 @@ def batch_dates_under(spark: SparkSession, uri: str, partition: str = BATCH_FOLD
     return found
 
 
+def content_bytes(spark: SparkSession, uri: str) -> int:
+    """Bytes of every file under `uri` (0 when it does not exist)."""
+    fs, path = _file_system(spark, uri)
+    return int(fs.getContentSummary(path).getLength()) if fs.exists(path) else 0
+
+
 def read_raw_files(
     spark: SparkSession, raw_uri: str, entity: Entity, batches: Iterable[dt.date]
 ) -> DataFrame:

@@ -48,7 +48,7 @@ from ecomdw.core.quality import (
     volume_outliers,
 )
 from ecomdw.core.spark_schema import struct_type
-from ecomdw.etl.io import batch_dates_under, join_uri
+from ecomdw.etl.io import batch_dates_under, content_bytes, join_uri
 from ecomdw.etl.transforms.stage import staged_schema
 
 BATCH = BATCH_FOLDER
@@ -72,6 +72,8 @@ STATISTIC_TYPES = (NumericType, DateType, TimestampType, TimestampNTZType)
 BROADCAST_KEY_BYTES = 48 * 1024 * 1024
 """A parent's keys are broadcast to its children's rows when Spark estimates them at most this
 big (1M order ids: 15 MB); bigger, both sides are shuffled."""
+CACHED_TABLE_BYTES = 16 * 1024 * 1024
+"""A table whose files hold at most this much is cached for the gate's passes."""
 ROW_CHECKS = (Check.NOT_NULL, Check.ACCEPTED_VALUES, Check.RANGE, Check.PATTERN)
 
 
@@ -143,12 +145,14 @@ def read_scope(
         t.name: {d for d in batch_dates_under(spark, uris[t.name]) if d <= up_to}
         for t in scope.tables
     }
-    # Not cached: each rule reads only its columns from the files, which costs less than
-    # building an in-memory copy of every column of every table.
-    frames = {
-        t.name: _read_batches(spark, uris[t.name], scope.schema(t), dates[t.name])
-        for t in scope.tables
-    }
+    # A big table is not cached: each rule reads only its columns from the files, which costs
+    # less than an in-memory copy of every column. A small one is: its passes would cost little
+    # CPU but requests per file each, and on S3 the requests are the cost.
+    frames = {}
+    for t in scope.tables:
+        frame = _read_batches(spark, uris[t.name], scope.schema(t), dates[t.name])
+        small = content_bytes(spark, uris[t.name]) <= CACHED_TABLE_BYTES
+        frames[t.name] = frame.cache() if small else frame
     known = tuple(sorted(set().union(*dates.values())))
     return ScopeBatches(frames, known)
 
