@@ -7,8 +7,9 @@ look for parents in every batch up to the last one (a parent may have come earli
 compares each checked batch with the batches before it. Per table, the row rules, freshness and
 volume are counted in one aggregation, nulls and values out of range in a pass that parquet's
 statistics let skip clean row groups; the keys of every table take one aggregation of hashes,
-and the foreign keys to one parent's key share one join. Tables are not cached: each pass reads
-only its columns of the parquet files. Examples are looked for only when a rule failed.
+and the foreign keys to one parent's key share one join. Big tables are not cached: each pass
+reads only its columns of the parquet files (small ones are, see `read_scope`). Examples are
+looked for only when a rule failed.
 """
 
 from __future__ import annotations
