@@ -59,8 +59,8 @@ def plain_lines(entity: Entity, content: bytes) -> pa.StringArray | None:
 
 
 @dataclass(frozen=True)
-class PlainCsv:
-    """A plain file's rows: those read the fast way, and the lines left to the reference."""
+class FastRead:
+    """A file's rows: those read the fast way, and the lines left to the reference."""
 
     fast: pa.Table  # `parsed_schema` rows in file order, every one valid
     slow_lines: list[str]
@@ -73,7 +73,7 @@ def read_plain_csv(
     schema: pa.Schema,
     batch_date: dt.date,
     source_file: str,
-) -> PlainCsv:
+) -> FastRead:
     """Split `plain_lines` into fast rows (as `schema`, Arrow's `parsed_schema`) and slow ones."""
     numbers = pc.add(pc.indices_nonzero(pc.not_equal(lines, "")), 1).cast(pa.int32())
     numbers = numbers[1:]  # the header is line 1 and never empty
@@ -82,29 +82,56 @@ def read_plain_csv(
     fields = pc.split_pattern(records, ",")
     whole = pc.equal(pc.list_value_length(fields), width)
     fields = fields.filter(whole)
-    typed_fields = list(schema)[len(schema) - width :]
-    certain = pa.repeat(True, len(fields))
+    texts = [pc.list_element(fields, index) for index in range(width)]
+    fast = certain_rows(
+        entity,
+        texts,
+        numbers.filter(whole),
+        records.filter(whole),
+        schema=schema,
+        batch_date=batch_date,
+        source_file=source_file,
+    )
+    slow = pc.invert(pc.is_in(numbers, fast.column(2)))
+    return FastRead(fast, records.filter(slow).to_pylist(), numbers.filter(slow).to_pylist())
+
+
+def certain_rows(
+    entity: Entity,
+    texts: list[pa.StringArray],
+    numbers: pa.Int32Array,
+    records: pa.StringArray,
+    *,
+    schema: pa.Schema,
+    batch_date: dt.date,
+    source_file: str,
+) -> pa.Table:
+    """The records whose every field is certainly valid, as rows of `schema`.
+
+    `texts` holds each column's field texts, aligned with the records' line `numbers` and raw
+    `records`; a record not kept is for the reference reader.
+    """
+    typed_fields = list(schema)[len(schema) - len(entity.columns) :]
+    certain = pa.repeat(True, len(records))
     values = []
-    for index, (column, arrow_field) in enumerate(zip(entity.columns, typed_fields, strict=True)):
-        ok, value = _read_column(column, pc.list_element(fields, index), arrow_field.type)
+    for column, arrow_field, column_texts in zip(entity.columns, typed_fields, texts, strict=True):
+        ok, value = _read_column(column, column_texts, arrow_field.type)
         certain = pc.and_(certain, ok)
         values.append(value)
-    fast_numbers = numbers.filter(whole).filter(certain)
+    fast_numbers = numbers.filter(certain)
     rows = len(fast_numbers)
-    fast = pa.Table.from_arrays(
+    return pa.Table.from_arrays(
         [
             pa.repeat(pa.scalar(batch_date, schema[0].type), rows),
             pa.repeat(pa.scalar(source_file, schema[1].type), rows),
             fast_numbers,
-            records.filter(whole).filter(certain),
+            records.filter(certain),
             pa.nulls(rows, schema[4].type),
             pa.nulls(rows, schema[5].type),
             *(value.filter(certain) for value in values),
         ],
         schema=schema,
     )
-    slow = pc.invert(pc.is_in(numbers, fast_numbers))
-    return PlainCsv(fast, records.filter(slow).to_pylist(), numbers.filter(slow).to_pylist())
 
 
 def _read_column(

@@ -47,6 +47,7 @@ from ecomdw.core.model import entity as entity_named
 from ecomdw.core.processed import LINEAGE_OF_STAGED, SOURCE_LINE
 from ecomdw.core.spark_schema import struct_field, struct_type
 from ecomdw.etl.transforms.fast_csv import plain_lines, read_plain_csv
+from ecomdw.etl.transforms.fast_jsonl import jsonl_lines, read_jsonl
 
 REASON = "reason"
 DETAIL = "detail"
@@ -157,27 +158,33 @@ def file_batches(
 ) -> Iterator[pa.RecordBatch]:
     """`record_batches(parse_file(...))` of one raw file, the same rows in the same order.
 
-    A plain CSV file (`fast_csv.plain_lines`) is read column by column with Arrow; only its
-    records that are not certainly valid go through the reference reader, after the header in a
-    file of their own, and get their real line numbers back. Any other file is read by
+    A plain CSV file (`fast_csv.plain_lines`) or a strict UTF-8 JSONL file without CR
+    (`fast_jsonl.jsonl_lines`) is read column by column with Arrow; only its records that are
+    not certainly valid go through the reference reader, in a file of their own (after the
+    header for CSV), and get their real line numbers back. Any other file is read by
     `parse_file` whole.
     """
     entity = entity_named(entity_name)
-    lines = plain_lines(entity, content)
-    if lines is None:
+    source_file = relative_source_file(path)
+    batch_date = batch_date_of(source_file)
+    if (lines := plain_lines(entity, content)) is not None:
+        read = read_plain_csv(entity, lines, schema, batch_date, source_file)
+        header = [lines[0].as_py()]
+    elif (lines := jsonl_lines(entity, content)) is not None:
+        read = read_jsonl(entity, lines, schema, batch_date, source_file)
+        header = []
+    else:
         yield from record_batches(parse_file(entity_name, path, content), schema)
         return
-    source_file = relative_source_file(path)
-    plain = read_plain_csv(entity, lines, schema, batch_date_of(source_file), source_file)
-    table = plain.fast
-    if plain.slow_lines:
-        # Header + the slow lines: each is one record of its own (see `fast_csv`), read at
-        # line 2, 3, ...; only its line number changes.
-        alone = "\n".join([lines[0].as_py(), *plain.slow_lines]).encode()
+    table = read.fast
+    if read.slow_lines:
+        # Each slow line is one record of its own (see `fast_csv`, `fast_jsonl`), read at line
+        # 1, 2, ... (2, 3, ... after a CSV header); only its line number changes.
+        alone = "\n".join([*header, *read.slow_lines]).encode()
         slow_rows = (
             (*row[:2], number, *row[3:])
             for row, number in zip(
-                parse_file(entity_name, path, alone), plain.slow_line_numbers, strict=True
+                parse_file(entity_name, path, alone), read.slow_line_numbers, strict=True
             )
         )
         slow = pa.Table.from_batches(record_batches(slow_rows, schema), schema=schema)
