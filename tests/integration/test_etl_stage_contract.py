@@ -12,6 +12,7 @@ from ecomdw.core.contract import read_raw_tree
 from ecomdw.core.generator import GeneratorConfig, generate
 from ecomdw.core.model import RAW_ENTITIES
 from ecomdw.etl.io import read_raw_files
+from ecomdw.etl.transforms import stage as stage_module
 from ecomdw.etl.transforms.stage import (
     batch_counts,
     check_counts,
@@ -34,7 +35,21 @@ def raw_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_stage_agrees_with_the_reference_reader(spark: SparkSession, raw_sample: Path) -> None:
+@pytest.mark.parametrize("broadcast_parents", [True, False], ids=["broadcast", "sort-merge"])
+def test_stage_agrees_with_the_reference_reader(
+    spark: SparkSession,
+    raw_sample: Path,
+    broadcast_parents: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    if not broadcast_parents:  # the join of a parent history above the broadcast limit
+        monkeypatch.setattr(stage_module, "BROADCAST_PARENT_KEYS", -1)
+        threshold = str(spark.conf.get("spark.sql.autoBroadcastJoinThreshold"))
+        spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")
+        request.addfinalizer(
+            lambda: spark.conf.set("spark.sql.autoBroadcastJoinThreshold", threshold)
+        )
     batches = [SAMPLE.batch_date(day) for day in range(SAMPLE.days)]
     parsed = {
         e.name: parse_raw_files(read_raw_files(spark, str(raw_sample), e, batches), e).cache()
