@@ -8,6 +8,7 @@ earlier version from any batch before.
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as fn
@@ -52,6 +53,7 @@ from ecomdw.etl.transforms.facts import (
 from ecomdw.etl.transforms.stage import staged_schema
 
 JOB = "facts"
+CONCURRENT_WRITES = 2
 UPSTREAM = "dimensions"
 
 
@@ -110,26 +112,33 @@ def run(spark: SparkSession, options: JobOptions) -> None:
         write_batches(observed, uri, table.column_names, batches, placeholders=True)
         print(f"{JOB}: {table.name}: {counted.get.get('rows', 0)} rows")
 
-    write(
-        FACT_EXCHANGE_RATE,
-        fact_exchange_rate(
-            rates.where(rates.batch_date.cast("string").isin(names)), options.run_id
-        ),
-    )
-    write(FACT_ORDER_LINE, lines)
-    # The order totals sum the lines just written, read back (a few columns of parquet) rather
-    # than computed again or cached.
-    written_lines = read_batches(
-        spark,
-        join_uri(processed, WAREHOUSE, FACT_ORDER_LINE.name),
-        struct_type(FACT_ORDER_LINE),
-        only=batches,
-    ).withColumn(BATCH, fn.col("batch_date"))
-    write(FACT_ORDER, order_facts(touched, written_lines, rates, customers, options.run_id))
-    write(
-        FACT_PAYMENT,
-        payment_facts(payments_due, dim_customer=customers, run_id=options.run_id),
-    )
+    # Written side by side, so that one table's last tasks do not leave a core idle; fact_order
+    # sums the lines, so it waits for them.
+    with ThreadPoolExecutor(max_workers=CONCURRENT_WRITES) as pool:
+        rates_written = pool.submit(
+            write,
+            FACT_EXCHANGE_RATE,
+            fact_exchange_rate(
+                rates.where(rates.batch_date.cast("string").isin(names)), options.run_id
+            ),
+        )
+        payments_written = pool.submit(
+            write,
+            FACT_PAYMENT,
+            payment_facts(payments_due, dim_customer=customers, run_id=options.run_id),
+        )
+        write(FACT_ORDER_LINE, lines)
+        # The order totals sum the lines just written, read back (a few columns of parquet)
+        # rather than computed again or cached.
+        written_lines = read_batches(
+            spark,
+            join_uri(processed, WAREHOUSE, FACT_ORDER_LINE.name),
+            struct_type(FACT_ORDER_LINE),
+            only=batches,
+        ).withColumn(BATCH, fn.col("batch_date"))
+        write(FACT_ORDER, order_facts(touched, written_lines, rates, customers, options.run_id))
+        rates_written.result()
+        payments_written.result()
     mark_finished(spark, processed, JOB, batches, options.run_id)
 
 
