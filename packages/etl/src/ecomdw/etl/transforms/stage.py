@@ -217,7 +217,7 @@ def parse_raw_files(files: DataFrame, entity: Entity) -> DataFrame:
     The records go back to the JVM as Arrow batches (`mapInArrow`), column by column, rather
     than pickled row by row. Duplicates are found in each file as it is parsed; only when a
     batch has several files of the entity is a window over the records needed instead (it
-    shuffles and sorts every record: 9 s of the stage at 1M orders).
+    shuffles and sorts every record).
     """
     name, key = entity.name, entity.key
     schema = parsed_schema(entity).add(StructField(DUPLICATE, BooleanType(), False))
@@ -336,7 +336,7 @@ def stage(
 BROADCAST_PARENT_KEYS = 4_000_000
 """Up to this many parent keys (`loaded_at`, cached) are broadcast to the children's join, which
 then moves no child record: a sort-merge join shuffled and sorted every order, order line and
-payment (33 of the stage's CPU-s at 1M orders, 1M order keys: 60 MB). Above it, a parent
+payment (33 of the stage's task CPU-s at 1M orders, which has 1M order keys). Above it, a parent
 history too big for one task's memory is joined the sort-merge way."""
 
 
