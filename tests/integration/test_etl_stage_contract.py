@@ -52,11 +52,11 @@ def test_stage_agrees_with_the_reference_reader(
         )
     batches = [SAMPLE.batch_date(day) for day in range(SAMPLE.days)]
     parsed = {
-        e.name: parse_raw_files(read_raw_files(spark, str(raw_sample), e, batches), e).cache()
+        e.name: parse_raw_files(read_raw_files(spark, str(raw_sample), e, batches), e)
         for e in RAW_ENTITIES
     }
     result = stage(parsed, {}, run_id="test")
-    counts = batch_counts(parsed, result).cache()
+    counts = batch_counts(result).cache()
     check_counts(counts)
     reference = read_raw_tree(raw_sample)
 

@@ -248,8 +248,10 @@ def _several_files_in_a_batch(files: DataFrame) -> bool:
 
 @dataclass(frozen=True)
 class StageResult:
-    """The stage job's outputs: staged records per entity, quarantine rows, late arrivals."""
+    """The stage job's outputs: staged records per entity, quarantine rows, late arrivals, and
+    every record read per entity (cached: what the counts check)."""
 
+    records: dict[str, DataFrame]
     staged: dict[str, DataFrame]
     quarantine: DataFrame
     late_arrivals: DataFrame
@@ -271,18 +273,22 @@ def stage(
 ) -> StageResult:
     """Apply the rules between records to every raw entity's parsed records of the run.
 
-    `parsed` maps each raw entity to `parse_raw_files` output; `staged_before` maps a parent
-    entity to the keys an earlier run staged (missing means none).
+    `parsed` maps each raw entity to `parse_raw_files` output (not cached: the records are
+    cached here once, with their parents' batches); `staged_before` maps a parent entity to the
+    keys an earlier run staged (missing means none).
     """
     loaded_at: dict[str, DataFrame] = {}
+    every_record: dict[str, DataFrame] = {}
     staged: dict[str, DataFrame] = {}
     quarantined: list[DataFrame] = []
     late: list[DataFrame] = []
     for entity in RAW_ENTITIES:
-        records = parsed[entity.name]
-        valid = records.where(fn.col(REASON).isNull())
-        # Cached: the staged records, the quarantine, the counts and the children all use it.
-        resolved = _resolve_parents(valid, entity, loaded_at).cache()
+        # Cached once, every record with its parents' batches (NULL on a rejected record): the
+        # staged records, the quarantine, the counts and the children all read it. A second
+        # cache of the valid ones would copy nearly every record again.
+        records = _resolve_parents(parsed[entity.name], entity, loaded_at).cache()
+        every_record[entity.name] = records
+        resolved = records.where(fn.col(REASON).isNull())
         loaded = resolved.where(~fn.col(DUPLICATE) & fn.col(LOADED_BATCH).isNotNull())
         staged[entity.name] = loaded.select(*staged_columns(entity))
         before = staged_before.get(entity.name)
@@ -330,7 +336,7 @@ def stage(
                 fn.col(LOADED_BATCH).alias("resolved_batch"),
             )
         )
-    return StageResult(staged, _union(quarantined), _union(late))
+    return StageResult(every_record, staged, _union(quarantined), _union(late))
 
 
 BROADCAST_PARENT_KEYS = 4_000_000
@@ -400,7 +406,7 @@ def _union(frames: list[DataFrame]) -> DataFrame:
     return reduce(DataFrame.unionByName, frames)
 
 
-def batch_counts(parsed: Mapping[str, DataFrame], result: StageResult) -> DataFrame:
+def batch_counts(result: StageResult) -> DataFrame:
     """Records read, loaded and quarantined per (batch_date, entity, source_file)."""
     keys = ["batch_date", "entity", "source_file"]
 
@@ -417,7 +423,7 @@ def batch_counts(parsed: Mapping[str, DataFrame], result: StageResult) -> DataFr
         fn.count(fn.lit(1)).alias("records_quarantined")
     )
     counts = (
-        per_file(parsed, "records_read")
+        per_file(result.records, "records_read")
         .join(per_file(result.staged, "records_loaded"), keys, "full")
         .join(quarantined, keys, "full")
     )
