@@ -4,8 +4,9 @@ dim_product. `--processed_uri --batch_dates (YYYY-MM-DD,... | pending) --run_id`
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as fn
 
 from ecomdw.core.model import (
@@ -49,18 +50,13 @@ def run(spark: SparkSession, options: JobOptions) -> None:
         uri = join_uri(processed, WAREHOUSE, table.name)
         return read_batches(spark, uri, struct_type(table), exclude=batches)
 
-    for raw, dimension in SCD2:
-        changes = scd2_changes(
-            staged(raw), written_before(dimension), dimension, options.run_id
-        ).cache()
-        write_batches(
-            changes,
-            join_uri(processed, WAREHOUSE, dimension.name),
-            dimension.column_names,
-            batches,
-            placeholders=True,
-        )
-        print(f"{JOB}: {dimension.name}: {changes.count()} change rows")
+    def write(dimension: Entity, rows: DataFrame) -> None:
+        counted = Observation(f"{JOB}_{dimension.name}")  # counted as written, not in a 2nd pass
+        observed = rows.observe(counted, fn.count(fn.lit(1)).alias("rows"))
+        uri = join_uri(processed, WAREHOUSE, dimension.name)
+        write_batches(observed, uri, dimension.column_names, batches, placeholders=True)
+        print(f"{JOB}: {dimension.name}: {counted.get.get('rows', 0)} rows")
+
     batch_days = spark.createDataFrame([(d, d) for d in batches], "full_date date, batch_date date")
     seen = [
         staged(entity).select(fn.to_date(column).alias("full_date"), "batch_date")
@@ -68,14 +64,21 @@ def run(spark: SparkSession, options: JobOptions) -> None:
     ]
     for frame in seen:
         batch_days = batch_days.unionByName(frame)
-    dates = dim_date(batch_days, written_before(DIM_DATE))
-    write_batches(
-        dates,
-        join_uri(processed, WAREHOUSE, DIM_DATE.name),
-        DIM_DATE.column_names,
-        batches,
-        placeholders=True,
-    )
+    outputs = [
+        *(
+            (
+                dimension,
+                scd2_changes(staged(raw), written_before(dimension), dimension, options.run_id),
+            )
+            for raw, dimension in SCD2
+        ),
+        (DIM_DATE, dim_date(batch_days, written_before(DIM_DATE))),
+    ]
+    # Side by side: on the dimensions' few rows, most of each write is the driver planning and
+    # compiling it while the cores wait.
+    with ThreadPoolExecutor(max_workers=len(outputs)) as pool:
+        for done in [pool.submit(write, table, rows) for table, rows in outputs]:
+            done.result()
     mark_finished(spark, processed, JOB, batches, options.run_id)
     print(f"{JOB}: batches {len(batches)}")
 
