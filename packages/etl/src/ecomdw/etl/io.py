@@ -12,13 +12,19 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as fn
 from pyspark.sql.types import BinaryType, StringType, StructField, StructType
 
 from ecomdw.core.contract import BATCH_PARTITION, extension
 from ecomdw.core.model import Entity
-from ecomdw.core.processed import BATCH_FOLDER, JOB_MARKERS, job_marker_key, run_plan_key
+from ecomdw.core.processed import (
+    BATCH_FOLDER,
+    JOB_MARKERS,
+    WAREHOUSE,
+    job_marker_key,
+    run_plan_key,
+)
 
 RAW_FILES_SCHEMA = StructType(
     [StructField("path", StringType(), False), StructField("content", BinaryType(), True)]
@@ -143,6 +149,22 @@ def write_batches(
         for file in files:
             target = _hadoop_path(spark, join_uri(folder, file.getName()))
             jvm.org.apache.hadoop.fs.FileUtil.copy(fs, file, fs, target, False, hadoop)
+
+
+def write_warehouse_table(
+    frame: DataFrame,
+    processed_uri: str,
+    table: Entity,
+    batches: Iterable[dt.date],
+    job: str,
+) -> None:
+    """`write_batches` of `table`'s columns into its warehouse folder (with placeholders), and
+    `<job>: <table>: N rows` printed, counted as written (an `Observation`), not in a 2nd pass."""
+    counted = Observation(f"{job}_{table.name}")
+    observed = frame.observe(counted, fn.count(fn.lit(1)).alias("rows"))
+    uri = join_uri(processed_uri, WAREHOUSE, table.name)
+    write_batches(observed, uri, table.column_names, batches, placeholders=True)
+    print(f"{job}: {table.name}: {counted.get.get('rows', 0)} rows")
 
 
 def _batch_folder(uri: str, day: dt.date) -> str:

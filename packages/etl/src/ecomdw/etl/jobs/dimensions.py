@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as fn
 
 from ecomdw.core.model import (
@@ -22,7 +22,13 @@ from ecomdw.core.model import (
 )
 from ecomdw.core.processed import STAGED, WAREHOUSE
 from ecomdw.core.spark_schema import struct_type
-from ecomdw.etl.io import finished_batches, join_uri, mark_finished, read_batches, write_batches
+from ecomdw.etl.io import (
+    finished_batches,
+    join_uri,
+    mark_finished,
+    read_batches,
+    write_warehouse_table,
+)
 from ecomdw.etl.jobs.runtime import JobOptions, batch_dates, job_session, resolve_options
 from ecomdw.etl.transforms.dimensions import dim_date, scd2_changes
 from ecomdw.etl.transforms.stage import staged_schema
@@ -50,13 +56,6 @@ def run(spark: SparkSession, options: JobOptions) -> None:
         uri = join_uri(processed, WAREHOUSE, table.name)
         return read_batches(spark, uri, struct_type(table), exclude=batches)
 
-    def write(dimension: Entity, rows: DataFrame) -> None:
-        counted = Observation(f"{JOB}_{dimension.name}")  # counted as written, not in a 2nd pass
-        observed = rows.observe(counted, fn.count(fn.lit(1)).alias("rows"))
-        uri = join_uri(processed, WAREHOUSE, dimension.name)
-        write_batches(observed, uri, dimension.column_names, batches, placeholders=True)
-        print(f"{JOB}: {dimension.name}: {counted.get.get('rows', 0)} rows")
-
     batch_days = spark.createDataFrame([(d, d) for d in batches], "full_date date, batch_date date")
     seen = [
         staged(entity).select(fn.to_date(column).alias("full_date"), "batch_date")
@@ -77,7 +76,10 @@ def run(spark: SparkSession, options: JobOptions) -> None:
     # Side by side: on the dimensions' few rows, most of each write is the driver planning and
     # compiling it while the cores wait.
     with ThreadPoolExecutor(max_workers=len(outputs)) as pool:
-        for done in [pool.submit(write, table, rows) for table, rows in outputs]:
+        for done in [
+            pool.submit(write_warehouse_table, rows, processed, table, batches, JOB)
+            for table, rows in outputs
+        ]:
             done.result()
     mark_finished(spark, processed, JOB, batches, options.run_id)
     print(f"{JOB}: batches {len(batches)}")

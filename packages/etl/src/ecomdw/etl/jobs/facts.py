@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as fn
 
 from ecomdw.core.model import (
@@ -34,7 +34,7 @@ from ecomdw.etl.io import (
     join_uri,
     mark_finished,
     read_batches,
-    write_batches,
+    write_warehouse_table,
 )
 from ecomdw.etl.jobs.runtime import JobOptions, batch_dates, job_session, resolve_options
 from ecomdw.etl.transforms.facts import (
@@ -106,11 +106,7 @@ def run(spark: SparkSession, options: JobOptions) -> None:
         raise MissingRateError(f"no USD rate on or before: {unconverted}")
 
     def write(table: Entity, frame: DataFrame) -> None:
-        counted = Observation(f"{JOB}_{table.name}")  # counted as written, not in a 2nd pass
-        uri = join_uri(processed, WAREHOUSE, table.name)
-        observed = frame.observe(counted, fn.count(fn.lit(1)).alias("rows"))
-        write_batches(observed, uri, table.column_names, batches, placeholders=True)
-        print(f"{JOB}: {table.name}: {counted.get.get('rows', 0)} rows")
+        write_warehouse_table(frame, processed, table, batches, JOB)
 
     # Written side by side, so that one table's last tasks do not leave a core idle; fact_order
     # sums the lines, so it waits for them.
