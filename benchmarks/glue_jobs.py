@@ -1,11 +1,11 @@
 """Glue job run overhead: StartJobRun + GetJobRun polling against the same script run directly.
 
 Both sides run one script with Glue's argv (`--JOB_NAME`, `--JOB_RUN_ID`, `--target`: each run
-writes a fresh prefix) and the same environment (`script_run_environment`: Spark's master, S3A
-and boto3 on the emulator), stdout and stderr to files. The direct side is `python script.py`
-timed to its exit; the Glue side is `StartJobRun` timed until `GetJobRun` says SUCCEEDED, polled
-every `POLL_SECONDS` as a client would. The difference is what the emulation adds: reading the
-script from S3, the run's thread, the CloudWatch Logs upload and the polling.
+writes a fresh prefix) and the same environment (`script_run_environment`: Glue 5.0's Python,
+Spark's master, S3A and boto3 on the emulator), stdout and stderr to files. The direct side is
+`python script.py` timed to its exit; the Glue side is `StartJobRun` timed until `GetJobRun` says
+SUCCEEDED, polled every `POLL_SECONDS` as a client would. The difference is what the emulation
+adds: reading the script from S3, the run's thread, the CloudWatch Logs upload and the polling.
 
 Runs come in pairs, direct then Glue and Glue then direct by turns, after one unmeasured direct
 warm-up (the JVM's first start, the file caches). A small Spark job's time is mostly Spark's
@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import textwrap
 import time
@@ -29,8 +28,10 @@ from pathlib import Path
 from rich.table import Table
 
 from ecomdw.core.aws import client
-from ecomdw.core.settings import Environment, Settings, load_settings
+from ecomdw.core.names import Environment
+from ecomdw.core.settings import Settings, load_settings
 from ecomdw.core.storage import ensure_bucket
+from ecomdw.emulation.glue.runtime import RUNTIMES
 from ecomdw.emulation.glue_jobs import glue_argv, script_run_environment
 from ecomdw.emulation.server import EmbeddedEmulator
 
@@ -101,10 +102,14 @@ class _Bench:
             (self.workdir / "stdout").open("wb") as out,
             (self.workdir / "stderr").open("wb") as err,
         ):
+            python = RUNTIMES["5.0"].require()
+            environment = script_run_environment(
+                self.settings, python=python, py_files=[], jars=[], conf={}, workdir=self.workdir
+            )
             subprocess.run(
-                [sys.executable, str(script), *argv],
+                [str(python), str(script), *argv],
                 cwd=self.workdir,
-                env=script_run_environment(self.settings),
+                env=environment,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,

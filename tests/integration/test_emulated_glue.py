@@ -16,7 +16,8 @@ from botocore.exceptions import ClientError
 from ecomdw.core.aws import client, s3_filesystem
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import ensure_bucket
-from ecomdw.emulation.glue_jobs import ERROR_LOG_GROUP, MINUTE_SECONDS_VARIABLE, OUTPUT_LOG_GROUP
+from ecomdw.emulation.glue.arguments import ERROR_LOG_GROUP, OUTPUT_LOG_GROUP
+from ecomdw.emulation.glue_jobs import MINUTE_SECONDS_VARIABLE
 
 pytestmark = [pytest.mark.integration, pytest.mark.ecomdw_emulation]
 
@@ -137,6 +138,7 @@ def test_missing_script_is_failed_saying_so(local_settings: Settings) -> None:
         Name="no-script",
         Role="arn:aws:iam::123456789012:role/ecomdw-glue",
         Command={"Name": "glueetl", "ScriptLocation": f"s3://{SCRIPTS_BUCKET}/absent.py"},
+        GlueVersion="5.0",
     )
     run_id = client("glue", local_settings).start_job_run(JobName="no-script")["JobRunId"]
     run = wait_for_run(local_settings, "no-script", run_id)

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from ecomdw.core.settings import Environment, Settings
+from ecomdw.core.names import Environment
+from ecomdw.core.settings import Settings
 from ecomdw.infra import stacks
 from ecomdw.infra.environments import (
     EnvironmentParameters,

@@ -8,7 +8,8 @@ import boto3
 import pytest
 
 from ecomdw.core.aws import EMULATOR_CREDENTIALS
-from ecomdw.core.settings import Environment, Settings
+from ecomdw.core.names import Environment
+from ecomdw.core.settings import Settings
 from ecomdw.emulation.cfn_resources import NOT_EMULATED, NOT_EMULATED_PROPERTIES, in_account
 from ecomdw.emulation.cfn_verify import NOT_EMULATED_ORIGIN, Verification, verify_stacks
 from ecomdw.infra.deploy import apply_stack

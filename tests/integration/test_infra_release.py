@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 from ecomdw.cli.main import app
 from ecomdw.core.aws import EMULATOR_CREDENTIALS
-from ecomdw.core.settings import Environment, Settings
+from ecomdw.core.names import Environment
+from ecomdw.core.settings import Settings
 from ecomdw.emulation.cfn_verify import verify_stacks
 from ecomdw.infra.artifact import RECORD_KEY, build
 from ecomdw.infra.deploy import PropertyChange, ResourceChange, execute_plan, plan_all

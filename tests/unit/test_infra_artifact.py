@@ -40,14 +40,25 @@ def test_the_library_holds_the_packages_the_scripts_import_and_is_reproducible()
     names = zipfile.ZipFile(io.BytesIO(first.contents[LIBRARY])).namelist()
     assert "ecomdw/etl/jobs/runtime.py" in names
     assert "ecomdw/core/settings.py" in names
-    assert not [name for name in names if "__pycache__" in name or not name.endswith(".py")]
+    files = [name for name in names if not name.endswith("/")]
+    assert not [name for name in files if "__pycache__" in name or not name.endswith(".py")]
+    # Every folder has its entry before its files: the zip importer finds the `ecomdw`
+    # namespace package only by its folder's entry.
+    parents = {
+        "/".join(parts[:depth]) + "/"
+        for parts in (name.split("/") for name in files)
+        for depth in range(1, len(parts))
+    }
+    assert {name for name in names if name.endswith("/")} == parents
+    for name in files:
+        assert names.index(name.rsplit("/", 1)[0] + "/") < names.index(name)
 
 
 def test_the_templates_source_is_the_infra_package_and_what_it_renders_from() -> None:
     sources = template_sources()
     infra = ROOT / "packages/infra/src/ecomdw/infra"
     assert set(sources) == {f"ecomdw/infra/{p.name}" for p in infra.glob("*.py")} | {
-        "ecomdw/core/settings.py",
+        "ecomdw/core/names.py",
         "ecomdw/etl/pipeline.py",
         "ecomdw/warehouse/load.py",
         "ecomdw/core/model.py",

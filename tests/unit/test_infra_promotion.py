@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from ecomdw.cli.main import app
-from ecomdw.core.settings import Environment, Settings
+from ecomdw.core.names import Environment
+from ecomdw.core.settings import Settings
 from ecomdw.infra import stacks
 from ecomdw.infra.environments import parameters_for
 

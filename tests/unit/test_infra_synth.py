@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from ecomdw.core.settings import Environment, Settings
+from ecomdw.core.names import Environment
+from ecomdw.core.settings import Settings
 from ecomdw.etl.pipeline import (
     BATCH_DATE,
     PIPELINE,

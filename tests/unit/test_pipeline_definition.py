@@ -8,7 +8,7 @@ import pytest
 from botocore.session import get_session
 from botocore.validate import ParamValidator
 
-from ecomdw.core.settings import Environment, ResourceNames
+from ecomdw.core.names import Environment, ResourceNames
 from ecomdw.etl.pipeline import (
     PIPELINE,
     GlueJob,

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from ecomdw.core.aws import EndpointMissingError, client, duckdb_s3_secret_sql, spark_s3_conf
-from ecomdw.core.settings import Environment, Settings
+from ecomdw.core.names import Environment
+from ecomdw.core.settings import Settings
 
 pytestmark = pytest.mark.unit
 

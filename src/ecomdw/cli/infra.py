@@ -17,7 +17,8 @@ from rich.table import Table
 
 from ecomdw.core.aws import client
 from ecomdw.core.errors import UserError
-from ecomdw.core.settings import Environment, Settings, load_settings
+from ecomdw.core.names import Environment
+from ecomdw.core.settings import Settings, load_settings
 from ecomdw.infra import catalog
 from ecomdw.infra.artifact import Artifact, build
 from ecomdw.infra.deploy import PropertyChange, Rollout, StackPlan, apply_stack, stack_outputs

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
-from ecomdw.core.settings import EMULATOR_ACCOUNT_ID
+from ecomdw.core.names import EMULATOR_ACCOUNT_ID
 from ecomdw.emulation.cfn_resources import (
     ALARM_FIELDS,
     EMULATED_TYPES,

@@ -1,14 +1,23 @@
-"""Glue job runs that run: `StartJobRun` executes the job's script on local Spark.
+"""Glue job runs that run: `StartJobRun` executes the deployed job on local Spark, as Glue 5.0.
 
 moto records a job run and calls it SUCCEEDED at once. Here `StartJobRun` downloads the job's
-`Command.ScriptLocation` from the emulated S3 and runs it with this Python, with the argv Glue
-gives a script (`--JOB_NAME`, `--JOB_RUN_ID`, then `DefaultArguments` merged with the run's
-`Arguments`), so `awsglue.utils.getResolvedOptions` works. The script's own Spark starts on the
-settings' master with the S3A connector pointed at the emulator, and its boto3 reaches the
-emulator too. The run's state is that of the process: SUCCEEDED, FAILED with the script's
-Python error, or TIMEOUT once the job's `Timeout` minutes have passed (the process is killed).
-Driver stdout and stderr land in CloudWatch Logs as on AWS: `/aws-glue/jobs/output` and
-`/aws-glue/jobs/error`, one stream per run id, written before the run leaves RUNNING.
+`Command.ScriptLocation`, its `--extra-py-files`, `--extra-files` and `--extra-jars` from the
+emulated S3, installs its `--additional-python-modules`, and runs the script in Glue 5.0's
+Python environment (`ecomdw.emulation.glue.runtime`: exactly the modules Glue 5.0 provides, at
+their versions), with the argv Glue gives a script (`--JOB_NAME`, `--JOB_RUN_ID`, then
+`DefaultArguments` merged with the run's `Arguments`), so `awsglue.utils.getResolvedOptions`
+works. Nothing of the emulator's own environment is importable: a job that imports a module
+Glue lacks fails here with the `ModuleNotFoundError` it would fail with on AWS. The script's
+Spark starts on the settings' master with the S3A connector pointed at the emulator, and its
+boto3 reaches the emulator too; it runs in UTC, as Glue does. Arguments Glue 5.0 refuses fail
+the run; those it ignores are named in the error log (`ecomdw.emulation.glue.arguments`).
+
+The run's state is that of the process: SUCCEEDED, FAILED with the script's Python error, or
+TIMEOUT once the job's `Timeout` minutes have passed (the process is killed). Logs land in
+CloudWatch Logs as Glue 5.0 writes them: the script's stdout and stderr in
+`/aws-glue/jobs/output`, the run's own account (warnings, the error) in `/aws-glue/jobs/error`
+(or under `--custom-logGroup-prefix`), one stream per run id, written before the run leaves
+RUNNING.
 
 `BatchStopJobRun` (which moto lacks) moves a running run to STOPPING, kills its script's process
 group, and the run is STOPPED once the process is gone. A FAILED run of a job whose `MaxRetries`
@@ -23,7 +32,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -41,13 +49,18 @@ from moto.glue.models import FakeJob, FakeJobRun
 from moto.glue.responses import GlueResponse
 
 from ecomdw.core.aws import EMULATOR_CREDENTIALS, client, spark_s3_conf
+from ecomdw.core.errors import UserError
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import S3Location
 from ecomdw.emulation.cloudwatch_logs import append_lines
+from ecomdw.emulation.glue.arguments import JobArgumentError, JobParameters
+from ecomdw.emulation.glue.runtime import runtime_for
 from ecomdw.etl.spark import script_environment
 
-OUTPUT_LOG_GROUP = "/aws-glue/jobs/output"
-ERROR_LOG_GROUP = "/aws-glue/jobs/error"
+EMULATED_COMMANDS = ("glueetl",)
+"""`Command.Name`s whose runs execute: Spark ETL jobs (not Python shell, streaming or Ray)."""
+KEPT_VARIABLES = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR")
+"""The only variables of the emulator's own environment a job script sees."""
 DEFAULT_TIMEOUT_MINUTES = 2880  # Glue's default for Spark jobs: 48 hours
 MINUTE_SECONDS_VARIABLE = "ECOMDW_GLUE_MINUTE_SECONDS"
 """Seconds in one minute of a job's `Timeout` (60); tests shorten it so a timeout costs seconds."""
@@ -136,7 +149,7 @@ class ExecutedJobRun(FakeJobRun):
         described |= {
             "Attempt": self.attempt,
             "ExecutionTime": self.execution_seconds,
-            "LogGroupName": "/aws-glue/jobs",
+            "LogGroupName": JobParameters(self.arguments or {}).log_group_name,
             "GlueVersion": self.glue_version,
             "Timeout": self.timeout_minutes,
             "CompletedOn": self.finished_on,
@@ -153,17 +166,34 @@ def glue_argv(job_name: str, run_id: str, arguments: Mapping[str, object]) -> li
     return argv
 
 
-def script_run_environment(settings: Settings) -> dict[str, str]:
-    """The environment a job script runs in: this process's, plus what points the script at
-    the emulator at `settings` (its boto3, and its Spark's master and S3A)."""
+def script_run_environment(
+    settings: Settings,
+    *,
+    python: Path,
+    py_files: list[str],
+    jars: list[str],
+    conf: dict[str, str],
+    workdir: Path,
+) -> dict[str, str]:
+    """The environment a job script runs in: Glue's (UTC, nothing importable but `py_files`),
+    pointed at the emulator at `settings` (its boto3, and its Spark's master and S3A)."""
     endpoint = str(settings.endpoint_url)
+    kept = {name: os.environ[name] for name in KEPT_VARIABLES if name in os.environ}
+    spark = script_environment(
+        settings.spark_master,
+        {**spark_s3_conf(settings), **conf},
+        python=str(python),
+        py_files=py_files,
+        jars=jars,
+    )
     return {
-        **os.environ,
-        **script_environment(settings.spark_master, spark_s3_conf(settings)),
-        "ECOMDW_ENV": settings.env.value,
-        "ECOMDW_ENDPOINT_URL": endpoint,
-        "ECOMDW_REGION": settings.region,
-        "ECOMDW_SPARK_MASTER": settings.spark_master,
+        **kept,
+        **spark,
+        "TZ": "UTC",
+        "TMPDIR": str(workdir),
+        "PYTHONPATH": os.pathsep.join(py_files),
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONUNBUFFERED": "1",
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": EMULATOR_CREDENTIALS["aws_access_key_id"],
         "AWS_SECRET_ACCESS_KEY": EMULATOR_CREDENTIALS["aws_secret_access_key"],
@@ -172,13 +202,37 @@ def script_run_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def python_error(stderr: str) -> str | None:
-    """The exception line of the last Python traceback in `stderr`, as Glue reports it."""
-    lines = stderr.splitlines()
+def download(settings: Settings, uri: str, folder: Path, what: str) -> Path:
+    """The S3 object at `uri` (the job's `what`), in `folder` under its own name."""
+    try:
+        source = S3Location.parse(uri)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / Path(source.prefix).name
+        client("s3", settings).download_file(source.bucket, source.prefix, str(target))
+    except (ValueError, ClientError) as exc:
+        raise UserError(f"cannot read {what} {uri!r}: {exc}") from exc
+    return target
+
+
+def python_modules(settings: Settings, modules: list[str], folder: Path) -> list[str]:
+    """`--additional-python-modules` as pip takes them: S3 wheels downloaded, names as given."""
+    return [
+        str(download(settings, module, folder, "--additional-python-modules"))
+        if module.startswith("s3://")
+        else module
+        for module in modules
+    ]
+
+
+def traceback_block(output: str) -> list[str]:
+    """The lines of the last Python traceback in `output`, its exception line included."""
+    lines = output.splitlines()
     starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent")]
     if not starts:
-        return None
-    return next((line for line in lines[starts[-1] + 1 :] if line and not line[0].isspace()), None)
+        return []
+    block = lines[starts[-1] :]
+    end = next((i for i, line in enumerate(block[1:], 1) if line and not line[0].isspace()), None)
+    return block if end is None else block[: end + 1]
 
 
 def stop_job_runs(job: FakeJob, run_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -311,45 +365,76 @@ class GlueJobRunner:
         self, job: FakeJob, run: ExecutedJobRun, settings: Settings, workdir: Path
     ) -> tuple[str, str | None]:
         command: Any = job.command  # annotated `str` in moto; it holds the request's Command map
-        location = str(command.get("ScriptLocation", ""))
-        script = workdir / Path(location).name
+        parameters = JobParameters(run.arguments or {})
+        output_group, error_group = parameters.log_groups
+        stream = parameters.log_stream(run.job_run_id)
         try:
-            source = S3Location.parse(location)
-            client("s3", settings).download_file(source.bucket, source.prefix, str(script))
-        except (ValueError, ClientError) as exc:
-            return "FAILED", f"cannot read the job script {location!r}: {exc}"
+            kind = str(command.get("Name", "glueetl"))
+            if kind not in EMULATED_COMMANDS:
+                raise UserError(f"Command.Name {kind} is not emulated: only glueetl jobs run")
+            runtime = runtime_for(job.glue_version)
+            python = runtime.require()
+            warnings = parameters.check()
+            location = str(command.get("ScriptLocation", ""))
+            script = download(settings, location, workdir, "the job script")
+            py_files = [
+                str(download(settings, uri, workdir / "py", "--extra-py-files"))
+                for uri in parameters.extra_py_files
+            ]
+            jars = [
+                str(download(settings, uri, workdir / "jars", "--extra-jars"))
+                for uri in parameters.extra_jars
+            ]
+            for uri in parameters.extra_files:
+                download(settings, uri, workdir, "--extra-files")
+            wheels = workdir / "wheels"
+            modules = python_modules(settings, parameters.additional_python_modules, wheels)
+            if modules:
+                python = runtime.overlay(modules, parameters.installer_options)
+        except (UserError, JobArgumentError) as exc:
+            append_lines(settings, error_group, stream, [str(exc)])
+            return "FAILED", str(exc)
+        append_lines(settings, error_group, stream, warnings)
         if run.stop_requested:
             return "STOPPED", None
 
         argv = [
-            sys.executable,
+            str(python),
             str(script),
-            *glue_argv(job.name, run.job_run_id, run.arguments or {}),
+            *glue_argv(job.name, run.job_run_id, parameters.script_arguments()),
         ]
-        stdout, stderr = workdir / "stdout", workdir / "stderr"
-        with stdout.open("wb") as out, stderr.open("wb") as err:
+        log = workdir / "output"
+        environment = script_run_environment(
+            settings,
+            python=python,
+            py_files=py_files,
+            jars=jars,
+            conf=parameters.spark_conf,
+            workdir=workdir,
+        )
+        with log.open("wb") as out:
             process = subprocess.Popen(
                 argv,
                 cwd=workdir,
-                env=script_run_environment(settings),
+                env=environment,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
-                stderr=err,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,  # a process group: a timeout kills Spark's JVM too
             )
             run.launched(process)
             timed_out = self._wait(process, run.timeout_minutes * _minute_seconds())
-        errors = stderr.read_text(errors="replace")
-        output = stdout.read_text(errors="replace")
-        append_lines(settings, OUTPUT_LOG_GROUP, run.job_run_id, output.splitlines())
-        append_lines(settings, ERROR_LOG_GROUP, run.job_run_id, errors.splitlines())
+        output = log.read_text(errors="replace")
+        append_lines(settings, output_group, stream, output.splitlines())
         if run.stop_requested:
             return "STOPPED", None
         if timed_out:
             return "TIMEOUT", f"Job run timed out after {run.timeout_minutes} minutes"
         if process.returncode != 0:
-            message = python_error(errors) or f"Command failed with exit code {process.returncode}"
-            return "FAILED", message
+            failure = traceback_block(output)
+            append_lines(settings, error_group, stream, failure)
+            message = failure[-1] if failure else None
+            return "FAILED", message or f"Command failed with exit code {process.returncode}"
         return "SUCCEEDED", None
 
     def _wait(self, process: subprocess.Popen[bytes], timeout_seconds: float) -> bool:

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ecomdw.core.settings import Environment, Settings, load_settings
+from ecomdw.core.names import Environment
+from ecomdw.core.settings import Settings, load_settings
 from ecomdw.emulation.lifecycle import Lifecycle
 
 if TYPE_CHECKING:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field
@@ -21,15 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-PROJECT = "ecomdw"
-EMULATOR_ACCOUNT_ID = "123456789012"
-
-
-class Environment(StrEnum):
-    LOCAL = "local"
-    DEV = "dev"
-    STAGING = "staging"
-    PROD = "prod"
+from ecomdw.core.names import Environment, ResourceNames
 
 
 def _config_file() -> Path:
@@ -94,65 +85,6 @@ class Settings(BaseSettings):
             return None
         endpoint = state.get("endpoint")
         return endpoint if isinstance(endpoint, str) else None
-
-
-class ResourceNames:
-    """Every AWS resource name, derived from environment and region."""
-
-    def __init__(self, env: Environment, region: str) -> None:
-        self.env = env
-        self.region = region
-        self.prefix = f"{PROJECT}-{env.value}"
-
-    def bucket(self, purpose: str) -> str:
-        """S3 bucket names are global: the region keeps environments in two regions apart."""
-        return f"{self.prefix}-{purpose}-{self.region}"
-
-    @property
-    def raw_bucket(self) -> str:
-        return self.bucket("raw")
-
-    @property
-    def processed_bucket(self) -> str:
-        return self.bucket("processed")
-
-    @property
-    def scripts_bucket(self) -> str:
-        return self.bucket("scripts")
-
-    @property
-    def logs_bucket(self) -> str:
-        return self.bucket("logs")
-
-    @property
-    def glue_database(self) -> str:
-        return f"{PROJECT}_{self.env.value}"
-
-    def glue_job(self, stage: str) -> str:
-        return f"{self.prefix}-{stage}"
-
-    @property
-    def glue_crawler(self) -> str:
-        return f"{self.prefix}-processed"
-
-    @property
-    def glue_workflow(self) -> str:
-        return f"{self.prefix}-etl"
-
-    @property
-    def redshift_cluster(self) -> str:
-        return f"{self.prefix}-warehouse"
-
-    @property
-    def redshift_database(self) -> str:
-        return PROJECT
-
-    @property
-    def state_machine(self) -> str:
-        return f"{self.prefix}-pipeline"
-
-    def stack(self, concern: str) -> str:
-        return f"{self.prefix}-{concern}"
 
 
 def load_settings(**overrides: object) -> Settings:

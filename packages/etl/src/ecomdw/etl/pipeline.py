@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from ecomdw.core.names import ResourceNames
 from ecomdw.core.processed import job_marker_key, run_plan_key
-from ecomdw.core.settings import ResourceNames
 
 GLUE_SYNC = "arn:aws:states:::glue:startJobRun.sync"
 GLUE_START_CRAWLER = "arn:aws:states:::aws-sdk:glue:startCrawler"

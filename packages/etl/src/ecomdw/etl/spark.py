@@ -15,6 +15,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -167,16 +168,29 @@ def spark_conf(conf: dict[str, str] | None = None) -> dict[str, str]:
     return {**BASE_CONF, **jars, **(conf or {})}
 
 
-def script_environment(master: str, conf: dict[str, str] | None = None) -> dict[str, str]:
+def script_environment(
+    master: str,
+    conf: dict[str, str] | None = None,
+    *,
+    python: str = sys.executable,
+    py_files: Sequence[str] = (),
+    jars: Sequence[str] = (),
+) -> dict[str, str]:
     """Variables under which a script's own `SparkSession.builder.getOrCreate()` (or
-    `SparkContext()`) starts Spark on `master` with `spark_conf(conf)`: what Glue's launcher
-    does for a job script, done here by PySpark's launcher."""
+    `SparkContext()`) starts Spark on `master` with `spark_conf(conf)`, its Python workers on
+    `python`, `py_files` importable in them and `jars` on the JVM's class path: what Glue's
+    launcher does for a job script (`--extra-py-files`, `--extra-jars`), done here by PySpark's
+    launcher."""
     submit_args = ["--master", master]
     for key, value in spark_conf(conf).items():
         submit_args += ["--conf", f"{key}={value}"]
+    if py_files:
+        submit_args += ["--py-files", ",".join(py_files)]
+    if jars:
+        submit_args += ["--jars", ",".join(jars)]
     return {
         "JAVA_HOME": str(java_home()),
-        "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_PYTHON": python,
         "SPARK_LOCAL_IP": "127.0.0.1",
         "PYSPARK_SUBMIT_ARGS": shlex.join([*submit_args, "pyspark-shell"]),
     }

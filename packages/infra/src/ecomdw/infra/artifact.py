@@ -31,7 +31,7 @@ JOB_SCRIPTS = "ecomdw.etl.jobs"
 LIBRARY_PACKAGES = ("ecomdw.core", "ecomdw.etl")
 TEMPLATE_SOURCES: tuple[tuple[str, str | None], ...] = (
     ("ecomdw.infra", None),
-    ("ecomdw.core", "settings.py"),  # resource names
+    ("ecomdw.core", "names.py"),  # resource names
     ("ecomdw.etl", "pipeline.py"),  # the jobs, their arguments, workflow and state machine
     # The load SQL inside the state machine, and what it is written from:
     ("ecomdw.warehouse", "load.py"),
@@ -118,15 +118,32 @@ def template_sources() -> dict[str, str]:
 
 
 def library() -> bytes:
-    """A zip of the library packages' Python sources, the same bytes for the same sources."""
+    """A zip of the library packages' Python sources, the same bytes for the same sources.
+
+    Each folder has an entry of its own before its files: `ecomdw` is a namespace package (no
+    `__init__.py`), and Python's zip importer finds a namespace package only by its folder's
+    entry, so without them `import ecomdw` fails on Glue.
+    """
+    files = [(path, file) for package in LIBRARY_PACKAGES for path, file in _files(package)]
+    folders = sorted({parent for path, _ in files for parent in _parents(path)})
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for package in LIBRARY_PACKAGES:
-            for path, file in _files(package):
-                entry = zipfile.ZipInfo(path, date_time=ZIP_TIME)
-                entry.external_attr = 0o644 << 16
-                archive.writestr(entry, file.read_bytes())
+        for folder in folders:
+            entry = zipfile.ZipInfo(f"{folder}/", date_time=ZIP_TIME)
+            entry.external_attr = (0o40755 << 16) | 0x10  # a directory, for unzip and zipimport
+            archive.writestr(entry, b"")
+        for path, file in files:
+            entry = zipfile.ZipInfo(path, date_time=ZIP_TIME)
+            entry.external_attr = 0o644 << 16
+            archive.writestr(entry, file.read_bytes())
     return buffer.getvalue()
+
+
+def _parents(path: str) -> Iterator[str]:
+    """`a`, `a/b` for `a/b/c.py`."""
+    parts = path.split("/")[:-1]
+    for depth in range(1, len(parts) + 1):
+        yield "/".join(parts[:depth])
 
 
 def _files(package: str) -> Iterator[tuple[str, Traversable]]:

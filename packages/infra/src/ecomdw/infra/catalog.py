@@ -37,8 +37,8 @@ from troposphere.glue import (
 )
 from troposphere.logs import LogGroup
 
+from ecomdw.core.names import ResourceNames
 from ecomdw.core.processed import STAGED, WAREHOUSE
-from ecomdw.core.settings import ResourceNames
 from ecomdw.etl.pipeline import PENDING_BATCHES, GlueJob, glue_workflow_triggers
 from ecomdw.infra.artifact import LIBRARY
 from ecomdw.infra.context import DELETE, StackContext
@@ -103,16 +103,21 @@ def build(context: StackContext) -> Template:
             ),
         )
     )
-    log_group = template.add_resource(
-        LogGroup(
-            "GlueJobLogGroup",
-            LogGroupName=f"{GLUE_LOG_GROUP_PREFIX}{names.prefix}",
-            RetentionInDays=context.parameters.log_retention_days,
-            KmsKeyId=context.imported("security", "OperationsKeyArn"),
-            Tags=context.tags(),
-            **DELETE,
+    # Glue 5.0 writes a job's logs to `<--custom-logGroup-prefix>/output` (the script's stdout
+    # and stderr) and `/error` (Glue's and Spark's own): both created here, encrypted and kept
+    # for the environment's retention ("Logging for AWS Glue jobs").
+    log_prefix = f"{GLUE_LOG_GROUP_PREFIX}{names.prefix}"
+    for stream in ("output", "error"):
+        template.add_resource(
+            LogGroup(
+                f"GlueJob{stream.capitalize()}LogGroup",
+                LogGroupName=f"{log_prefix}/{stream}",
+                RetentionInDays=context.parameters.log_retention_days,
+                KmsKeyId=context.imported("security", "OperationsKeyArn"),
+                Tags=context.tags(),
+                **DELETE,
+            )
         )
-    )
     sizing = context.parameters.glue
     artifact = context.artifact
     for step in context.pipeline.jobs:
@@ -143,14 +148,13 @@ def build(context: StackContext) -> Template:
                     "--TempDir": f"s3://{names.scripts_bucket}/{GLUE_TEMP_PREFIX}",
                     "--job-bookmark-option": "job-bookmark-disable",
                     "--enable-metrics": "true",
-                    "--enable-continuous-cloudwatch-log": "true",
-                    "--continuous-log-logGroup": Ref(log_group),
+                    "--custom-logGroup-prefix": log_prefix,
                     "--enable-job-insights": "true",
                 },
                 Tags=context.tag_map(),
             )
         )
-        job.DependsOn = [connection.title]
+        job.DependsOn = [connection.title, "GlueJobOutputLogGroup", "GlueJobErrorLogGroup"]
         context.export(
             template, CONCERN, f"{_title(step.name)}JobName", Ref(job), f"Glue job: {step.name}"
         )

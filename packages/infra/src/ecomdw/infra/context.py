@@ -12,7 +12,8 @@ from typing import Any
 
 from troposphere import AWSObject, Export, ImportValue, Output, Sub, Tags, Template
 
-from ecomdw.core.settings import PROJECT, ResourceNames, Settings
+from ecomdw.core.names import PROJECT, ResourceNames
+from ecomdw.core.settings import Settings
 from ecomdw.infra.artifact import Artifact
 from ecomdw.infra.environments import EnvironmentParameters
 from ecomdw.infra.pipeline import PipelineInput

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ecomdw.core.settings import Environment
+from ecomdw.core.names import Environment
 
 CI_REPOSITORY = "ecomdw/ecomdw"
 """The GitHub repository whose Actions workflows may assume the CI deploy role."""

@@ -16,7 +16,7 @@ from troposphere.events import Rule
 from troposphere.events import Target as RuleTarget
 from troposphere.sns import Topic, TopicPolicy
 
-from ecomdw.core.settings import PROJECT
+from ecomdw.core.names import PROJECT
 from ecomdw.infra.context import StackContext, service_principal
 from ecomdw.infra.environments import ServerlessWarehouse
 

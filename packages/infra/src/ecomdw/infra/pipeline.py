@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from ecomdw.core.settings import ResourceNames
+from ecomdw.core.names import ResourceNames
 from ecomdw.etl.pipeline import (
     BATCH_DATE,
     PIPELINE,

@@ -23,7 +23,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ecomdw.core.errors import UserError
-from ecomdw.core.settings import Environment, Settings
+from ecomdw.core.names import Environment
+from ecomdw.core.settings import Settings
 from ecomdw.infra import catalog
 from ecomdw.infra.artifact import RECORD_KEY, Artifact, sha256, template_sources
 from ecomdw.infra.deploy import Clients, Rollout, StackPlan, deploy_with_change_sets

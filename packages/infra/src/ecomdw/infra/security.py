@@ -14,8 +14,8 @@ from troposphere import GetAtt, Ref, Sub, Template
 from troposphere.iam import OIDCProvider, Policy, Role
 from troposphere.kms import Alias, Key
 
+from ecomdw.core.names import Environment
 from ecomdw.core.processed import JOB_MARKERS, RUN_PLANS
-from ecomdw.core.settings import Environment
 from ecomdw.etl.pipeline import load_handover
 from ecomdw.infra.artifact import RECORD_PREFIX, SCRIPTS_PREFIX
 from ecomdw.infra.context import (

@@ -14,7 +14,8 @@ from typing import Any
 
 from troposphere import Template
 
-from ecomdw.core.settings import Environment, Settings
+from ecomdw.core.names import Environment
+from ecomdw.core.settings import Settings
 from ecomdw.infra import (
     backup,
     catalog,

@@ -65,9 +65,6 @@ def _spark() -> SparkSession:
             "ecomdw-job", master=os.environ.get("ECOMDW_SPARK_MASTER", "local[*]")
         )
     session.conf.set("spark.sql.session.timeZone", "UTC")
-    # A task writing several batch folders keeps one parquet writer open per folder instead of
-    # sorting its rows by folder first: 3-4% less CPU and a lower peak in the facts job.
-    session.conf.set("spark.sql.maxConcurrentOutputFiles", "64")
     # Cached frames held as plain columns: to choose an encoding Spark first builds a hash map
     # of every string column's values per batch of 10,000 rows, which took 30% of the stage
     # job's JVM samples (JFR, 1M orders); the caches are read a few times each and then dropped.

@@ -1,0 +1,1 @@
+"""Glue as the emulator runs it: job runs in Glue 5.0's environment, crawlers, the catalog."""
