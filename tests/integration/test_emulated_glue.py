@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import textwrap
 import time
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -365,3 +368,203 @@ def test_run_that_always_fails_is_tried_max_retries_plus_one_times(
     assert [run["PreviousRunId"] for run in chain[1:]] == [run["Id"] for run in chain[:-1]]
     runs = client("glue", local_settings).get_job_runs(JobName=name)["JobRuns"]
     assert sorted(run["Id"] for run in runs) == sorted(run["Id"] for run in chain)
+
+
+def put_object(settings: Settings, key: str, body: bytes) -> str:
+    ensure_bucket(SCRIPTS_BUCKET, settings)
+    client("s3", settings).put_object(Bucket=SCRIPTS_BUCKET, Key=key, Body=body)
+    return f"s3://{SCRIPTS_BUCKET}/{key}"
+
+
+def zipped(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_a_module_glue_lacks_fails_the_run_with_module_not_found(
+    local_settings: Settings,
+) -> None:
+    """The emulator's own packages (pydantic, duckdb, ecomdw, ...) are not Glue's: a script that
+    imports one fails here as it would on AWS, in GetJobRun and in the error log."""
+    name = unique("imports-duckdb")
+    deploy_job(
+        local_settings,
+        name,
+        """
+        import pyarrow  # Glue 5.0 provides it
+        import duckdb  # Glue 5.0 does not
+        """,
+    )
+    run_id = client("glue", local_settings).start_job_run(JobName=name)["JobRunId"]
+    run = wait_for_run(local_settings, name, run_id)
+
+    assert run["JobRunState"] == "FAILED"
+    assert run["ErrorMessage"] == "ModuleNotFoundError: No module named 'duckdb'"
+    assert run["ErrorMessage"] in log_messages(local_settings, ERROR_LOG_GROUP, run_id)
+
+
+def test_the_script_sees_glue_versions_and_its_extra_py_files_only(
+    local_settings: Settings,
+) -> None:
+    """Glue 5.0's numpy, pyarrow and pandas; `--extra-py-files` importable in the driver and in
+    Spark's Python workers; a module of the workspace not importable."""
+    library = put_object(
+        local_settings,
+        "libs/shoplib.zip",
+        zipped({"shoplib/__init__.py": "def vat(amount):\n    return round(amount * 1.2, 2)\n"}),
+    )
+    name = unique("versions")
+    deploy_job(
+        local_settings,
+        name,
+        """
+        import importlib.util, json
+        import numpy, pandas, pyarrow, pyspark
+        from pyspark.sql import SparkSession
+        import shoplib
+
+        spark = SparkSession.builder.getOrCreate()
+        in_workers = spark.sparkContext.parallelize([10.0, 20.0], 2).map(
+            lambda amount: __import__("shoplib").vat(amount)
+        ).collect()
+        print(json.dumps({
+            "versions": [numpy.__version__, pyarrow.__version__, pandas.__version__,
+                         pyspark.__version__],
+            "driver": shoplib.vat(100.0),
+            "workers": in_workers,
+            "pydantic": importlib.util.find_spec("pydantic") is not None,
+            "ecomdw": importlib.util.find_spec("ecomdw") is not None,
+        }))
+        """,
+        DefaultArguments={"--extra-py-files": library},
+    )
+    run_id = client("glue", local_settings).start_job_run(JobName=name)["JobRunId"]
+    run = wait_for_run(local_settings, name, run_id)
+
+    assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+    (line,) = [m for m in log_messages(local_settings, OUTPUT_LOG_GROUP, run_id) if "{" in m]
+    assert json.loads(line) == {
+        "versions": ["1.26.4", "17.0.0", "2.2.2", "3.5.4"],
+        "driver": 120.0,
+        "workers": [12.0, 24.0],
+        "pydantic": False,
+        "ecomdw": False,
+    }
+
+
+def wheel(name: str, version: str, module: str) -> bytes:
+    """A pure-Python wheel holding `module` as `<name>/__init__.py`."""
+    dist = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}/__init__.py": module,
+        f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: ecomdw-test\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+    }
+    records = [f"{path},," for path in files] + [f"{dist}/RECORD,,"]
+    return zipped({**files, f"{dist}/RECORD": "\n".join(records) + "\n"})
+
+
+def test_additional_python_modules_from_s3_are_installed_over_glue_modules(
+    local_settings: Settings,
+) -> None:
+    """A wheel in S3 named by `--additional-python-modules` is pip-installed for the run, as Glue
+    installs it; Glue's own modules stay at their versions."""
+    package = f"ecomdwtax{uuid.uuid4().hex[:6]}"
+    location = put_object(
+        local_settings,
+        f"wheels/{package}-1.0-py3-none-any.whl",
+        wheel(package, "1.0", "RATE = 0.2\n"),
+    )
+    name = unique("with-wheel")
+    deploy_job(
+        local_settings,
+        name,
+        f"""
+        import numpy, {package}
+        print("rate", {package}.RATE, "numpy", numpy.__version__)
+        """,
+        DefaultArguments={"--additional-python-modules": location},
+    )
+    glue = client("glue", local_settings)
+    first = wait_for_run(local_settings, name, glue.start_job_run(JobName=name)["JobRunId"])
+    second = wait_for_run(local_settings, name, glue.start_job_run(JobName=name)["JobRunId"])
+
+    for run in (first, second):  # the second run takes the environment the first installed
+        assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+        output = log_messages(local_settings, OUTPUT_LOG_GROUP, run["Id"])
+        assert "rate 0.2 numpy 1.26.4" in output
+
+
+def test_glue_5_logging_arguments_choose_the_groups_and_4_0_ones_are_named_ignored(
+    local_settings: Settings,
+) -> None:
+    name = unique("custom-logs")
+    prefix = f"/ecomdw-test/{name}"
+    deploy_job(
+        local_settings,
+        name,
+        """
+        import sys
+        print("hello from the driver")
+        """,
+        DefaultArguments={
+            "--custom-logGroup-prefix": prefix,
+            "--custom-logStream-prefix": "nightly",
+            "--enable-continuous-cloudwatch-log": "true",
+            "--continuous-log-logGroup": "/aws-glue/jobs/logs-v2",
+        },
+    )
+    run_id = client("glue", local_settings).start_job_run(JobName=name)["JobRunId"]
+    run = wait_for_run(local_settings, name, run_id)
+
+    assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+    assert run["LogGroupName"] == prefix
+    assert log_messages(local_settings, f"{prefix}/output", "nightly-driver") == [
+        "hello from the driver"
+    ]
+    warnings = log_messages(local_settings, f"{prefix}/error", "nightly-driver")
+    assert [w.split(" ")[0] for w in warnings] == [
+        "--enable-continuous-cloudwatch-log",
+        "--continuous-log-logGroup",
+    ]
+    assert all("ignored by Glue 5.0" in warning for warning in warnings)
+
+
+@pytest.mark.parametrize(
+    ("job", "message"),
+    [
+        ({"GlueVersion": "4.0"}, "GlueVersion 4.0 is not emulated"),
+        ({"DefaultArguments": {"--job-language": "scala"}}, "only Python jobs are emulated"),
+        (
+            {"DefaultArguments": {"--custom-logGroup-prefix": "bad:prefix"}},
+            "--custom-logGroup-prefix 'bad:prefix'",
+        ),
+        (
+            {"DefaultArguments": {"--extra-py-files": "s3://glue-scripts/absent.zip"}},
+            "cannot read --extra-py-files 's3://glue-scripts/absent.zip'",
+        ),
+    ],
+)
+def test_what_glue_refuses_fails_the_run_before_the_script(
+    local_settings: Settings, job: dict[str, Any], message: str
+) -> None:
+    name = unique("refused")
+    ensure_bucket(SCRIPTS_BUCKET, local_settings)
+    client("s3", local_settings).put_object(
+        Bucket=SCRIPTS_BUCKET, Key=f"jobs/{name}.py", Body=b"print('ran')\n"
+    )
+    client("glue", local_settings).create_job(
+        Name=name,
+        Role="arn:aws:iam::123456789012:role/ecomdw-glue",
+        Command={"Name": "glueetl", "ScriptLocation": f"s3://{SCRIPTS_BUCKET}/jobs/{name}.py"},
+        **{"GlueVersion": "5.0", **job},
+    )
+    run_id = client("glue", local_settings).start_job_run(JobName=name)["JobRunId"]
+    run = wait_for_run(local_settings, name, run_id)
+
+    assert run["JobRunState"] == "FAILED"
+    assert message in run["ErrorMessage"]

@@ -107,7 +107,6 @@ def spark_s3_conf(settings: Settings | None = None) -> dict[str, str]:
     endpoint = _endpoint(settings)
     conf = {
         "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
-        "spark.hadoop.fs.s3a.endpoint.region": settings.region,
         # One rename per file at commit instead of two: on S3 a rename is a copy and a delete.
         "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "2",
     }
