@@ -1,8 +1,13 @@
 """Redshift's result types for the expressions whose DuckDB types differ.
 
-Rules from "Computations with numeric values" and the AVG/SUM pages of the Redshift
-Database Developer Guide: int op int stays an integer, integers meet decimals as
-DECIMAL(5|10|19, 0), and DECIMAL results get the documented precision and scale.
+Rules from the Redshift Database Developer Guide: "Computations with numeric values"
+(https://docs.aws.amazon.com/redshift/latest/dg/r_numeric_computations201.html): int op int
+stays an integer, integers meet decimals as DECIMAL(5|10|19, 0), DECIMAL results get the
+documented precision and scale; "SUM function" (r_SUM.html): BIGINT for every integer argument,
+DECIMAL(38, s) for DECIMAL(p, s); "MAX function"/"MIN function" (r_MAX.html, r_MIN.html): the
+argument's type; "GROUPING" in "Aggregation extensions" (r_GROUP_BY_aggregation-extensions.html):
+an integer; CASE, COALESCE and NVL (r_CASE_function.html, r_NVL_function.html) and the
+branches of UNION, INTERSECT and EXCEPT (r_UNION.html): the common type of their branches.
 """
 
 from __future__ import annotations
@@ -135,23 +140,29 @@ def redshift_type(node: exp.Expr) -> exp.DataType | None:
         return _arithmetic_type(node)
     if isinstance(node, exp.Sum):
         return _sum_type(redshift_type(node.this), node.type)
+    if isinstance(node, (exp.Min, exp.Max)):
+        return redshift_type(node.this) or _known(node.type)
+    if isinstance(node, exp.Grouping):
+        return exp.DataType.build("INT")
     if isinstance(node, exp.Window):
         return redshift_type(node.this)
     if isinstance(node, exp.Distinct) and node.expressions:
         return redshift_type(node.expressions[0])
     if isinstance(node, (exp.Case, exp.Coalesce, exp.If)):
-        return _common_type([redshift_type(b) for b in _branches(node)], node.type)
+        return common_type([redshift_type(b) for b in _branches(node)], node.type)
     if isinstance(node, exp.Nullif):
         return redshift_type(node.this)
-    return (
-        node.type if node.type is not None and node.type.this != exp.DataType.Type.UNKNOWN else None
-    )
+    return _known(node.type)
+
+
+def _known(data_type: exp.DataType | None) -> exp.DataType | None:
+    return data_type if data_type is not None and data_type.this != DT.UNKNOWN else None
 
 
 def _sum_type(argument: exp.DataType | None, fallback: exp.DataType | None) -> exp.DataType | None:
     if argument is None:
         return fallback
-    if argument.this in (exp.DataType.Type.SMALLINT, exp.DataType.Type.INT):
+    if is_integer(argument):
         return exp.DataType.build("BIGINT")
     decimal = as_decimal(argument)
     if decimal is not None:
@@ -183,7 +194,7 @@ def _branches(node: exp.Expr) -> list[exp.Expr]:
     return [node.this, *node.expressions]
 
 
-def _common_type(
+def common_type(
     branch_types: list[exp.DataType | None], fallback: exp.DataType | None
 ) -> exp.DataType | None:
     """CASE/COALESCE result type: the documented rule for DECODE and COALESCE over decimals."""
