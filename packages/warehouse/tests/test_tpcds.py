@@ -1,11 +1,12 @@
-"""TPC-DS's 103 statements in Redshift's dialect answer as Redshift does, however DuckDB stores them.
+"""TPC-DS's 103 statements in Redshift's dialect answer as Redshift does, however DuckDB stores
+their tables.
 
-Run twice: on tables created from Redshift's TPC-DS DDL (INT4, CHAR(n); a new session types
-them by the DDL its file remembers) and on tables as DuckDB's dsdgen stores them (BIGINT,
-VARCHAR). The reference is DuckDB's own answer to the query text, with the edits of
-`tpcds/reference_edits.json` where Redshift's rules give another answer (see tpcds_reference).
-Rows are compared as multisets: ORDER BY leaves the order of ties open, and DuckDB's
-parallel sort fills them differently from run to run.
+Run twice: on tables created through the executor from Redshift's TPC-DS DDL (INT4, CHAR(n))
+and on tables as DuckDB's dsdgen stores them (BIGINT, VARCHAR). The reference is DuckDB's own
+answer to the query text, with the edits of `tpcds/reference_edits.json` where Redshift's
+rules give another answer (see tpcds_reference). Rows are compared as multisets: ORDER BY
+leaves the order of ties open, and DuckDB's parallel sort fills them differently from run to
+run.
 """
 
 from __future__ import annotations
@@ -30,11 +31,9 @@ EDITS = reference_edits()
 
 
 @pytest.fixture(scope="module", params=["redshift", "duckdb"])
-def warehouse(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, DuckDBExecutor]]:
+def warehouse(request: pytest.FixtureRequest) -> Iterator[tuple[str, DuckDBExecutor]]:
     typing = str(request.param)
-    executor = tpcds_executor(typing, tmp_path_factory.mktemp(typing))
+    executor = tpcds_executor(typing)
     yield typing, executor
     executor.close()
 
@@ -51,10 +50,17 @@ def _sort_key(row: tuple[Any, ...]) -> tuple[tuple[int, Any], ...]:
 
 
 def _reference(connection: duckdb.DuckDBPyConnection, statement: Statement) -> list[Any] | str:
+    """DuckDB's answer to the edited query, NULLs ordered as Redshift orders them: last in
+    ascending order, first in descending ("ORDER BY clause",
+    https://docs.aws.amazon.com/redshift/latest/dg/r_ORDER_BY_clause.html)."""
+    connection.execute("SET default_null_order = 'nulls_last_on_asc_first_on_desc'")
     try:
-        return connection.execute(reference_sql(statement, EDITS.get(statement.name, []))).fetchall()
+        sql = reference_sql(statement, EDITS.get(statement.name, []))
+        return connection.execute(sql).fetchall()
     except duckdb.Error as error:
         return str(error)
+    finally:
+        connection.execute("RESET default_null_order")
 
 
 def test_every_statement_is_found() -> None:
@@ -67,7 +73,8 @@ def test_redshift_typing_comes_from_the_ddl(warehouse: tuple[str, DuckDBExecutor
     columns = executor.catalog()["store_sales"]
     expected = ("INTEGER", "DECIMAL(7, 2)") if typing == "redshift" else ("BIGINT", "DECIMAL(7,2)")
     assert (columns["ss_quantity"], columns["ss_net_profit"]) == expected
-    assert executor.catalog()["item"]["i_item_id"] == ("CHAR(16)" if typing == "redshift" else "VARCHAR")
+    item_id = executor.catalog()["item"]["i_item_id"]
+    assert item_id == ("CHAR(16)" if typing == "redshift" else "VARCHAR")
 
 
 @pytest.mark.parametrize("statement", STATEMENTS, ids=[s.name for s in STATEMENTS])

@@ -71,29 +71,27 @@ def reference_sql(statement: Statement, edits: list[Edit]) -> str:
     return DATEADD_DAYS.sub(r"(INTERVAL (\1) DAY) + (", sql)
 
 
-def tpcds_executor(typing: str, folder: Path) -> DuckDBExecutor:
-    """An executor over TPC-DS at SCALE_FACTOR, in a DuckDB file under `folder`.
+def tpcds_executor(typing: str) -> DuckDBExecutor:
+    """An in-memory executor over TPC-DS at SCALE_FACTOR.
 
     typing "duckdb": the tables as dsdgen creates them; the executor knows only their storage
-    types. typing "redshift": the tables created through an executor from Redshift's DDL and
-    filled from dsdgen's; the executor returned is a new session on that file, so it types
-    columns by the DDL that the file remembers.
+    types. typing "redshift": the tables created through the executor from Redshift's DDL, so
+    typed by it, then filled from dsdgen's.
     """
-    path = folder / f"tpcds_{typing}.duckdb"
-    executor = DuckDBExecutor(path)
-    executor.connection.load_extension(str(extension_path("tpcds")))
+    executor = DuckDBExecutor()
+    connection = executor.connection
+    connection.load_extension(str(extension_path("tpcds")))
     if typing == "duckdb":
-        executor.connection.execute(f"CALL dsdgen(sf = {SCALE_FACTOR})")
+        connection.execute(f"CALL dsdgen(sf = {SCALE_FACTOR})")
         return executor
     executor.run((HERE / "ddl.sql").read_text(encoding="utf-8"))
-    connection = executor.connection
     connection.execute("CREATE SCHEMA generated")
     connection.execute(f"CALL dsdgen(sf = {SCALE_FACTOR}, schema = 'generated')")
     tables = connection.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'generated'"
     ).fetchall()
     for (table,) in tables:
+        # By position: the DDL spells s_tax_precentage as TPC-DS does, dsdgen corrects it.
         connection.execute(f"INSERT INTO main.{table} SELECT * FROM generated.{table}")
     connection.execute("DROP SCHEMA generated CASCADE")
-    executor.close()
-    return DuckDBExecutor(path)
+    return executor

@@ -3,9 +3,10 @@
 The DuckDB executor translates every statement with Redshift's semantics, typed by Redshift's
 column types, not DuckDB's storage types (CHAR vs VARCHAR matters for comparisons, INT4 vs
 BIGINT for overflow): the types given to it, else those of the Redshift DDL that created the
-table (kept in the DuckDB file as column comments), else the model's, else what DuckDB stores. The Redshift executor sends the
-same SQL through the Redshift Data API and turns its typed records back into the Python values
-DuckDB gives, so a `QueryResult` is equal whichever engine answered.
+table (kept in the DuckDB file as column comments), else the model's, else what DuckDB stores.
+The Redshift executor sends the same SQL through the Redshift Data API and turns its typed
+records back into the Python values DuckDB gives, so a `QueryResult` is equal whichever engine
+answered.
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ from .translator import Catalog, catalog_from_ddl, translate, translate_script
 
 __all__ = [
     "Catalog",
-    "catalog_from_ddl",
     "TranslationError",
     "UnsupportedConstruct",
     "bind_parameters",
+    "catalog_from_ddl",
     "split_script",
     "translate",
     "translate_script",

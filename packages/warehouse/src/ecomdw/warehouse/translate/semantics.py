@@ -362,7 +362,7 @@ def rewrite_comparison(node: exp.Expr) -> exp.Expr:
     else:
         node.set("this", _temporal_literal(left, right))
         node.set("expression", _temporal_literal(right, left))
-    node.type = exp.DataType.build("BOOLEAN")
+    node.type = rt.parse_type("BOOLEAN")
     return node
 
 
@@ -432,7 +432,7 @@ def rewrite_datediff(node: exp.Expr) -> exp.Expr:
 
 def rewrite_dateadd(node: exp.Expr) -> exp.Expr:
     node.set("this", as_timestamp(node.this, "TIMESTAMP"))
-    node.type = exp.DataType.build("TIMESTAMP")
+    node.type = rt.parse_type("TIMESTAMP")
     return node
 
 

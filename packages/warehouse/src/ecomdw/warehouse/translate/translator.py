@@ -194,8 +194,10 @@ def catalog_from_ddl(sql: str) -> dict[str, dict[str, str]]:
         except ParseError as error:
             raise TranslationError(f"cannot parse statement at line {statement[0].line}") from error
         if isinstance(tree, exp.Create) and isinstance(tree.this, exp.Schema):
-            table = tree.this.this.sql("redshift")
-            catalog[table] = create_table(tree)[1]
+            columns = create_table(tree)[1]
+            catalog[tree.this.this.sql("redshift")] = {
+                name: _canonical_type(type_sql) for name, type_sql in columns.items()
+            }
     return catalog
 
 
