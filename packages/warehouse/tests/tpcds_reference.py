@@ -3,7 +3,9 @@
 Data: DuckDB's dsdgen at a small scale factor, stored either as DuckDB generates it (BIGINT keys,
 VARCHAR text) or in tables created from Redshift's TPC-DS DDL (`tpcds/ddl.sql`, INT4 and CHAR(n)).
 
-Queries: the 103 statements of the Redshift Cloud DW benchmark (`tpcds/queries.sql`).
+Queries: the 103 statements of the Redshift Cloud DW benchmark (`tpcds/queries.sql`), with the
+few parameter changes of `tpcds/scale_parameters.json`: its 1TB parameters name stores that a
+small scale factor does not have, and those queries would find no rows.
 
 Reference answers, independent of the translator: DuckDB runs the query text itself, with the
 edits of `tpcds/reference_edits.json`. Each edit spells out, in DuckDB's own SQL, a Redshift rule
@@ -47,12 +49,18 @@ class Edit:
 
 
 def statements() -> list[Statement]:
+    parameters = json.loads((HERE / "scale_parameters.json").read_text(encoding="utf-8"))
     found: list[Statement] = []
     for number, body in TEMPLATE.findall((HERE / "queries.sql").read_text(encoding="utf-8")):
         parts = split_script(body)
-        for index, sql in enumerate(parts):
-            suffix = "ab"[index] if len(parts) > 1 else ""
-            found.append(Statement(f"Q{number}{suffix}", sql))
+        for index, text in enumerate(parts):
+            name = f"Q{number}{'ab'[index] if len(parts) > 1 else ''}"
+            sql = text
+            for change in parameters.get(name, []):
+                if change["find"] not in sql:
+                    raise AssertionError(f"{name}: parameter {change['find']!r} not in the query")
+                sql = sql.replace(change["find"], change["replace"])
+            found.append(Statement(name, sql))
     return found
 
 
