@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ecomdw.warehouse.executors import DuckDBExecutor, WarehouseError
+from ecomdw.warehouse.translate import catalog_from_ddl
 
 pytestmark = [pytest.mark.unit, pytest.mark.duckdb]
 
@@ -51,3 +52,32 @@ def test_a_failed_transaction_leaves_the_warehouse_as_it_was(tmp_path: Path) -> 
         executor.run("insert into t values (1 / 0)")
     result = executor.run("select count(*) from t")
     assert result is not None and result.rows == [(1,)]
+
+
+def test_a_later_session_types_tables_by_the_redshift_ddl_that_created_them(
+    tmp_path: Path,
+) -> None:
+    """DuckDB stores CHAR(2) as VARCHAR; the file remembers the DDL, so 'NY ' still equals 'NY'."""
+    database = tmp_path / "warehouse.duckdb"
+    first = DuckDBExecutor(database)
+    first.run("create table visits (state char(2), n int4)")
+    first.run("insert into visits values ('NY ', 3), ('NY', 4)")
+    first.close()
+    later = DuckDBExecutor(database)
+    assert later.catalog()["visits"] == {"state": "CHAR(2)", "n": "INTEGER"}
+    result = later.run("select count(*), sum(n) / count(*) from visits where state = 'NY'")
+    assert result is not None and result.rows == [(2, 3)]
+    later.close()
+
+
+def test_declared_catalog_types_tables_the_executor_did_not_create() -> None:
+    """Tables loaded outside the executor are BIGINT in DuckDB; the declared DDL makes them INT4,
+    and SUM over them a BIGINT whose division is integer division (SUM function)."""
+    executor = DuckDBExecutor(
+        catalog=catalog_from_ddl("create table q (k char(3), n int4) diststyle all")
+    )
+    executor.connection.execute("CREATE TABLE q (k VARCHAR, n DOUBLE)")
+    executor.connection.execute("INSERT INTO q VALUES ('a  ', 3), ('a', 4)")
+    assert executor.catalog()["q"] == {"k": "CHAR(3)", "n": "INTEGER"}
+    result = executor.run("select count(*), sum(n) / sum(n + 1) from q where k = 'a'")
+    assert result is not None and result.rows == [(2, 0)]

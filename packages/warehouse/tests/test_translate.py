@@ -10,6 +10,7 @@ from ecomdw.core.duckdb_session import connect
 from ecomdw.warehouse.translate import (
     TranslationError,
     UnsupportedConstruct,
+    catalog_from_ddl,
     translate,
     translate_script,
 )
@@ -156,3 +157,28 @@ def test_columns_read_from_ctes_and_unions_keep_the_redshift_type_of_what_they_s
         for q in queries
     ]
     assert printed == [["3.3366"], ["3.3366"], ["0.0033", "3.3366"]]
+
+
+def test_catalog_from_ddl_keeps_the_redshift_types_of_create_table() -> None:
+    catalog = catalog_from_ddl(
+        "create table s.t (a int4 not null, b char(16), c numeric, primary key (a)) distkey(a);\n"
+        "copy s.t from 's3://bucket/t/' iam_role default;\n"
+        "create table u (d decimal(7,2))"
+    )
+    assert catalog == {
+        "s.t": {"a": "INTEGER", "b": "CHAR(16)", "c": "DECIMAL(18, 0)"},
+        "u": {"d": "DECIMAL(7, 2)"},
+    }
+
+
+def test_create_table_records_each_columns_redshift_type_in_its_comment() -> None:
+    statements = translate_script("create table t (a int4, b char(3))")
+    assert statements[1:] == [
+        "COMMENT ON COLUMN t.a IS 'redshift type: INTEGER'",
+        "COMMENT ON COLUMN t.b IS 'redshift type: CHAR(3)'",
+    ]
+
+
+def test_sum_of_bigint_is_a_bigint_so_its_division_is_integer() -> None:
+    sql = translate("select sum(q) / sum(q + 1) from t", {"t": {"q": "BIGINT"}})
+    assert "CAST(SUM(t.q) AS BIGINT) // CAST(SUM(t.q + 1) AS BIGINT)" in sql

@@ -1,10 +1,12 @@
 """Run Redshift SQL on DuckDB or on Redshift, so one migration, load and query code serves both.
 
-The DuckDB executor translates every statement with Redshift's semantics, typed against the
-model's declared column types (CHAR vs VARCHAR matters for comparisons) and, for tables the
-model does not declare, against what the database reports. The Redshift executor sends the
-same SQL through the Redshift Data API and turns its typed records back into the Python values
-DuckDB gives, so a `QueryResult` is equal whichever engine answered.
+The DuckDB executor translates every statement with Redshift's semantics, typed by Redshift's
+column types, not DuckDB's storage types (CHAR vs VARCHAR matters for comparisons, INT4 vs
+BIGINT for overflow): the types given to it, else those of the Redshift DDL that created the
+table (kept in the DuckDB file as column comments), else the model's, else what DuckDB stores.
+The Redshift executor sends the same SQL through the Redshift Data API and turns its typed
+records back into the Python values DuckDB gives, so a `QueryResult` is equal whichever engine
+answered.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from ecomdw.core.model import WAREHOUSE_TABLES
 from ecomdw.core.redshift_ddl import redshift_type
 from ecomdw.core.settings import Settings
 
-from .translate import TranslationError, split_script, translate_script
+from .translate import Catalog, TranslationError, split_script, translate_script
+from .translate.translator import remembered_type
 
 MODEL_CATALOG = {
     table.name: {column.name: redshift_type(column.type) for column in table.columns}
@@ -90,20 +93,33 @@ class DuckDBExecutor:
         *,
         read_only: bool = False,
         s3: Settings | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
+        """`catalog`: Redshift column types of tables (e.g. `catalog_from_ddl` of their DDL)
+        that were not created through an executor, so DuckDB's storage types are all it knows."""
         self.connection = connect(database, read_only=read_only, s3=s3)
         self._in_transaction = False
+        self._declared = {table: dict(columns) for table, columns in (catalog or {}).items()}
 
     def catalog(self) -> dict[str, dict[str, str]]:
+        """The Redshift type of every column of the current schema's tables and views."""
         rows = self.connection.execute(
-            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "SELECT table_name, column_name, data_type, column_comment "
+            "FROM information_schema.columns "
             "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
         ).fetchall()
         found: dict[str, dict[str, str]] = {}
-        for table, column, data_type in rows:
+        remembered: dict[str, dict[str, str]] = {}
+        for table, column, data_type, comment in rows:
             found.setdefault(table, {})[column] = data_type
-        for table in found.keys() & MODEL_CATALOG.keys():
-            found[table] = MODEL_CATALOG[table]
+            redshift = remembered_type(comment)
+            if redshift is not None:
+                remembered.setdefault(table, {})[column] = redshift
+        for table in found.keys() & MODEL_CATALOG.keys() - remembered.keys():
+            found[table] = dict(MODEL_CATALOG[table])
+        for table, columns in [*remembered.items(), *self._declared.items()]:
+            if table in found:
+                found[table].update(columns)
         return found
 
     def translate(self, sql: str) -> list[str]:

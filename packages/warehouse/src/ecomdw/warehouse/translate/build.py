@@ -7,8 +7,10 @@ from functools import lru_cache
 import sqlglot
 from sqlglot import exp
 
+from . import types as rt
 
-@lru_cache(maxsize=256)
+
+@lru_cache(maxsize=4096)
 def _parsed(template: str) -> exp.Expr:
     return sqlglot.parse_one(template, read="duckdb")
 
@@ -27,9 +29,7 @@ def duck(template: str, data_type: str | exp.DataType | None = None, **parts: ex
     if tree.name.startswith("_") and isinstance(tree, exp.Column) and tree.name[1:] in parts:
         tree = parts[tree.name[1:]].copy()
     if data_type is not None:
-        tree.type = (
-            data_type if isinstance(data_type, exp.DataType) else exp.DataType.build(data_type)
-        )
+        tree.type = data_type if isinstance(data_type, exp.DataType) else rt.parse_type(data_type)
     return tree
 
 

@@ -50,6 +50,7 @@ SAFE_FUNCTIONS: tuple[type[exp.Expr], ...] = (
     exp.Median,
     exp.LogicalAnd,
     exp.LogicalOr,
+    exp.Grouping,
     exp.RowNumber,
     exp.Rank,
     exp.DenseRank,
@@ -267,6 +268,23 @@ def _average(
     return _from_unscaled(quotient, result)
 
 
+def _integer_sum(function: exp.Expr, result: exp.Expr) -> exp.Expr:
+    """SUM of integers is a BIGINT in Redshift ("SUM function": BIGINT for BIGINT, SMALLINT and
+    INTEGER arguments), so it overflows as one and divides as an integer; DuckDB's is a HUGEINT."""
+    argument = function.this
+    inner = argument.expressions[0] if isinstance(argument, exp.Distinct) else argument
+    if not rt.is_integer(rtype(inner)):
+        return result
+    return duck("CAST(_s AS BIGINT)", "BIGINT", s=result)
+
+
+def rewrite_sum(node: exp.Expr) -> exp.Expr:
+    assert isinstance(node, exp.Sum)
+    if _window_function(node):
+        return node
+    return _integer_sum(node, node)
+
+
 def _window_function(node: exp.Expr) -> bool:
     """Window functions are rewritten together with their OVER clause."""
     return isinstance(node.parent, exp.Window) and node.arg_key == "this"
@@ -290,6 +308,8 @@ def rewrite_window(node: exp.Expr) -> exp.Expr:
 
     if isinstance(function, exp.Avg):
         return _average(function.this, False, over, node)
+    if isinstance(function, exp.Sum):
+        return _integer_sum(function, node)
     if isinstance(function, exp.Anonymous) and function.name.lower() == "ratio_to_report":
         if node.args.get("order"):
             raise unsupported("RATIO_TO_REPORT", node, "ORDER BY is not allowed in its window")
@@ -342,7 +362,7 @@ def rewrite_comparison(node: exp.Expr) -> exp.Expr:
     else:
         node.set("this", _temporal_literal(left, right))
         node.set("expression", _temporal_literal(right, left))
-    node.type = exp.DataType.build("BOOLEAN")
+    node.type = rt.parse_type("BOOLEAN")
     return node
 
 
@@ -412,7 +432,7 @@ def rewrite_datediff(node: exp.Expr) -> exp.Expr:
 
 def rewrite_dateadd(node: exp.Expr) -> exp.Expr:
     node.set("this", as_timestamp(node.this, "TIMESTAMP"))
-    node.type = exp.DataType.build("TIMESTAMP")
+    node.type = rt.parse_type("TIMESTAMP")
     return node
 
 
@@ -468,6 +488,7 @@ HANDLERS: dict[type[exp.Expr], Handler] = {
     exp.Div: rewrite_division,
     exp.Mod: rewrite_modulo,
     exp.Avg: rewrite_avg,
+    exp.Sum: rewrite_sum,
     exp.Window: rewrite_window,
     exp.In: rewrite_in,
     exp.Cast: rewrite_cast,
@@ -539,15 +560,14 @@ def _derived_columns(tree: exp.Expr) -> dict[int, list[exp.Expr]]:
 
 def _source_type(column: exp.Column, projections: list[exp.Expr]) -> None:
     """A CTE's or derived table's column has the Redshift type of what it selects (SUM over
-    DECIMAL(18, 2) is DECIMAL(38, 2) however it is read), when every branch agrees on it."""
+    DECIMAL(18, 2) is DECIMAL(38, 2) however it is read); over the branches of a UNION,
+    INTERSECT or EXCEPT, their common type ("UNION, INTERSECT, and EXCEPT": the branches'
+    types must be compatible, https://docs.aws.amazon.com/redshift/latest/dg/r_UNION.html)."""
     types = [rtype(p.this if isinstance(p, exp.Alias) else p) for p in projections]
-    first = types[0]
-    if (
-        first is not None
-        and first.this != exp.DataType.Type.NULL
-        and all(t == first for t in types)
-    ):
-        column.type = first.copy()
+    same = all(t == types[0] for t in types)
+    common = types[0] if same else rt.common_type(types, None)
+    if common is not None and common.this != exp.DataType.Type.NULL:
+        column.type = common.copy()
 
 
 def rewrite(tree: exp.Expr) -> exp.Expr:

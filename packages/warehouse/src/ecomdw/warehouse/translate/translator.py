@@ -27,6 +27,9 @@ from .semantics import rewrite
 from .statements import copy_command, create_table, merge, normalize_merge, unload_command
 
 Catalog = Mapping[str, Mapping[str, str]]
+# A column created from Redshift DDL keeps its Redshift type in its DuckDB comment, so that
+# a later session types it by the DDL (INT4, CHAR(16)) rather than by storage (BIGINT, VARCHAR).
+REDSHIFT_TYPE_COMMENT = "redshift type: "
 # Column-level DISTKEY/SORTKEY (no parenthesis follows) are physical hints sqlglot cannot parse.
 COLUMN_LEVEL_HINTS = {"DISTKEY", "SORTKEY"}
 
@@ -149,15 +152,53 @@ def _translate_statement(
     if isinstance(tree, exp.Command):
         raise UnsupportedConstruct(tree.name.upper(), line, "statement not supported")
     if isinstance(tree, exp.Create) and isinstance(tree.this, exp.Schema):
+        table = tree.this.this.copy()
         statements, columns = create_table(tree)
-        catalog[tree.this.this.sql("redshift")] = columns
-        return statements
+        catalog[table.sql("redshift")] = columns
+        return statements + _type_comments(table, columns)
     if isinstance(tree, exp.Merge):
         tree = normalize_merge(tree)
     typed = rewrite(_typed(tree, catalog))
     if isinstance(typed, exp.Merge):
         return merge(typed)
     return [typed.sql("duckdb")]
+
+
+def _type_comments(table: exp.Table, columns: Mapping[str, str]) -> list[str]:
+    """COMMENT ON COLUMN statements recording each column's Redshift type in the database."""
+    return [
+        f"COMMENT ON COLUMN {table.sql('duckdb')}.{exp.to_identifier(name).sql('duckdb')} IS "
+        f"{exp.Literal.string(REDSHIFT_TYPE_COMMENT + _canonical_type(type_sql)).sql('duckdb')}"
+        for name, type_sql in columns.items()
+    ]
+
+
+def remembered_type(comment: str | None) -> str | None:
+    """The Redshift type a column's comment records, if it was created from Redshift DDL."""
+    if comment and comment.startswith(REDSHIFT_TYPE_COMMENT):
+        return comment[len(REDSHIFT_TYPE_COMMENT) :]
+    return None
+
+
+def catalog_from_ddl(sql: str) -> dict[str, dict[str, str]]:
+    """The Redshift column types that a script's CREATE TABLE statements declare.
+
+    Other statements (COPY, SELECT, GRANT, ...) are skipped, so a whole DDL file can be given.
+    """
+    catalog: dict[str, dict[str, str]] = {}
+    for statement in _statements(sql):
+        if statement[0].text.upper() != "CREATE":
+            continue
+        try:
+            tree = sqlglot.parse_one(_source_text(sql, statement), read=_RedshiftSource)
+        except ParseError as error:
+            raise TranslationError(f"cannot parse statement at line {statement[0].line}") from error
+        if isinstance(tree, exp.Create) and isinstance(tree.this, exp.Schema):
+            columns = create_table(tree)[1]
+            catalog[tree.this.this.sql("redshift")] = {
+                name: _canonical_type(type_sql) for name, type_sql in columns.items()
+            }
+    return catalog
 
 
 def _unload(statement: list[Token], catalog: dict[str, dict[str, str]]) -> str:

@@ -1,14 +1,20 @@
 """Redshift's result types for the expressions whose DuckDB types differ.
 
-Rules from "Computations with numeric values" and the AVG/SUM pages of the Redshift
-Database Developer Guide: int op int stays an integer, integers meet decimals as
-DECIMAL(5|10|19, 0), and DECIMAL results get the documented precision and scale.
+Rules from the Redshift Database Developer Guide: "Computations with numeric values"
+(https://docs.aws.amazon.com/redshift/latest/dg/r_numeric_computations201.html): int op int
+stays an integer, integers meet decimals as DECIMAL(5|10|19, 0), DECIMAL results get the
+documented precision and scale; "SUM function" (r_SUM.html): BIGINT for every integer argument,
+DECIMAL(38, s) for DECIMAL(p, s); "MAX function"/"MIN function" (r_MAX.html, r_MIN.html): the
+argument's type; "GROUPING" in "Aggregation extensions" (r_GROUP_BY_aggregation-extensions.html):
+an integer; CASE, COALESCE and NVL (r_CASE_function.html, r_NVL_function.html) and the
+branches of UNION, INTERSECT and EXCEPT (r_UNION.html): the common type of their branches.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlglot import exp
 
@@ -32,18 +38,28 @@ class Decimal:
     scale: int
 
     def to_type(self) -> exp.DataType:
-        return exp.DataType.build(f"DECIMAL({self.precision}, {self.scale})")
+        return parse_type(f"DECIMAL({self.precision}, {self.scale})")
+
+
+@lru_cache(maxsize=1024)
+def _parsed_type(type_sql: str, dialect: str | None) -> exp.DataType:
+    return exp.DataType.build(type_sql, dialect=dialect)
+
+
+def parse_type(type_sql: str, dialect: str | None = None) -> exp.DataType:
+    """`exp.DataType.build`, parsing each spelling once (types are built for most nodes)."""
+    return _parsed_type(type_sql, dialect).copy()
 
 
 def build(type_sql: str) -> exp.DataType:
     """Parse a Redshift type name; bare DECIMAL/NUMERIC is DECIMAL(18, 0) in Redshift."""
-    data_type = exp.DataType.build(type_sql, dialect="redshift")
+    data_type = parse_type(type_sql, "redshift")
     return with_redshift_defaults(data_type)
 
 
 def with_redshift_defaults(data_type: exp.DataType) -> exp.DataType:
     if data_type.this == DT.DECIMAL and not data_type.expressions:
-        return exp.DataType.build("DECIMAL(18, 0)")
+        return parse_type("DECIMAL(18, 0)")
     return data_type
 
 
@@ -83,16 +99,16 @@ def as_decimal(data_type: exp.DataType | None) -> Decimal | None:
 def literal_type(literal: exp.Literal) -> exp.DataType:
     """Redshift types numeric literals as INT4/INT8, DECIMAL(p, s), or FLOAT8 with an exponent."""
     if literal.is_string:
-        return exp.DataType.build("VARCHAR")
+        return parse_type("VARCHAR")
     text = literal.this
     if re.fullmatch(r"\d+", text):
-        return exp.DataType.build("INT" if int(text) <= 2**31 - 1 else "BIGINT")
+        return parse_type("INT" if int(text) <= 2**31 - 1 else "BIGINT")
     match = re.fullmatch(r"(\d*)\.(\d*)", text)
     if match:
         whole, fraction = match.group(1).lstrip("0"), match.group(2)
         precision = max(len(whole) + len(fraction), 1)
         return Decimal(precision, len(fraction)).to_type()
-    return exp.DataType.build("DOUBLE")
+    return parse_type("DOUBLE")
 
 
 def integer_result(left: exp.DataType, right: exp.DataType) -> exp.DataType:
@@ -135,24 +151,30 @@ def redshift_type(node: exp.Expr) -> exp.DataType | None:
         return _arithmetic_type(node)
     if isinstance(node, exp.Sum):
         return _sum_type(redshift_type(node.this), node.type)
+    if isinstance(node, (exp.Min, exp.Max)):
+        return redshift_type(node.this) or _known(node.type)
+    if isinstance(node, exp.Grouping):
+        return parse_type("INT")
     if isinstance(node, exp.Window):
         return redshift_type(node.this)
     if isinstance(node, exp.Distinct) and node.expressions:
         return redshift_type(node.expressions[0])
     if isinstance(node, (exp.Case, exp.Coalesce, exp.If)):
-        return _common_type([redshift_type(b) for b in _branches(node)], node.type)
+        return common_type([redshift_type(b) for b in _branches(node)], node.type)
     if isinstance(node, exp.Nullif):
         return redshift_type(node.this)
-    return (
-        node.type if node.type is not None and node.type.this != exp.DataType.Type.UNKNOWN else None
-    )
+    return _known(node.type)
+
+
+def _known(data_type: exp.DataType | None) -> exp.DataType | None:
+    return data_type if data_type is not None and data_type.this != DT.UNKNOWN else None
 
 
 def _sum_type(argument: exp.DataType | None, fallback: exp.DataType | None) -> exp.DataType | None:
     if argument is None:
         return fallback
-    if argument.this in (exp.DataType.Type.SMALLINT, exp.DataType.Type.INT):
-        return exp.DataType.build("BIGINT")
+    if is_integer(argument):
+        return parse_type("BIGINT")
     decimal = as_decimal(argument)
     if decimal is not None:
         return Decimal(38, decimal.scale).to_type()
@@ -165,7 +187,7 @@ def _arithmetic_type(node: exp.Binary) -> exp.DataType | None:
         assert left is not None and right is not None
         return integer_result(left, right)
     if is_float(left) or is_float(right):
-        return exp.DataType.build("DOUBLE")
+        return parse_type("DOUBLE")
     left_decimal, right_decimal = as_decimal(left), as_decimal(right)
     if left_decimal and right_decimal:
         combine = decimal_multiply if isinstance(node, exp.Mul) else decimal_add
@@ -183,7 +205,7 @@ def _branches(node: exp.Expr) -> list[exp.Expr]:
     return [node.this, *node.expressions]
 
 
-def _common_type(
+def common_type(
     branch_types: list[exp.DataType | None], fallback: exp.DataType | None
 ) -> exp.DataType | None:
     """CASE/COALESCE result type: the documented rule for DECODE and COALESCE over decimals."""
@@ -193,7 +215,7 @@ def _common_type(
     if all(is_integer(t) for t in known):
         return max(known, key=lambda t: INTEGER_WIDTH[t.this])
     if any(is_float(t) for t in known):
-        return exp.DataType.build("DOUBLE")
+        return parse_type("DOUBLE")
     decimals = [as_decimal(t) for t in known]
     if all(d is not None for d in decimals):
         exact = [d for d in decimals if d is not None]
