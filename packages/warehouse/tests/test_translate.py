@@ -13,6 +13,7 @@ from ecomdw.warehouse.translate import (
     translate,
     translate_script,
 )
+from ecomdw.warehouse.translate.errors import SqlSyntaxError
 
 pytestmark = pytest.mark.unit
 
@@ -123,9 +124,14 @@ def test_unload_without_format_is_refused() -> None:
         translate("unload ('select 1') to 's3://b/out/' iam_role 'arn'")
 
 
-def test_unparsable_sql_is_a_translation_error() -> None:
-    with pytest.raises(TranslationError, match="line 2"):
-        translate("select\n from from")
+def test_unparsable_sql_is_a_syntax_error_naming_the_token_and_its_line() -> None:
+    with pytest.raises(SqlSyntaxError, match='syntax error at or near "="') as caught:
+        translate("select n\n from t where n = = 1")
+    assert caught.value.line == 2
+    with pytest.raises(SqlSyntaxError, match="syntax error at end of input"):
+        translate("select n from t where")
+    with pytest.raises(SqlSyntaxError, match='syntax error at or near "selec"'):
+        translate("selec 1")
 
 
 def test_translate_takes_exactly_one_statement() -> None:

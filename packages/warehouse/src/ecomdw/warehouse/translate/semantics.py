@@ -16,7 +16,8 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from . import types as rt
 from .build import duck, line_of, string
-from .errors import UnsupportedConstruct
+from .catalog_functions import REDSHIFT_FUNCTIONS, postgres_type_name
+from .errors import UndefinedFunctionError, UnsupportedConstruct
 from .functions import OWNED_FUNCTIONS, as_timestamp
 from .types import redshift_type as rtype
 
@@ -436,6 +437,9 @@ def rewrite_anonymous(node: exp.Expr) -> exp.Expr:
     if node.name.lower() in WINDOW_ONLY_FUNCTIONS and _window_function(node):
         return node
     handler = OWNED_FUNCTIONS.get(node.name.lower())
+    if handler is None and node.name.lower() not in REDSHIFT_FUNCTIONS:
+        arguments = [postgres_type_name(argument) for argument in node.expressions]
+        raise UndefinedFunctionError(node.name.lower(), arguments, line_of(node))
     if handler is None:
         raise unsupported(node.name.upper(), node, "function not on the translator's allow-list")
     return handler(node)
