@@ -231,7 +231,7 @@ DUCKDB_RULES: list[Rule] = [
     (re.compile(r"Overflow in \w+ of (?P<type>[A-Z0-9]+(?:\(\d+,\s*\d+\))?)"), _integer_overflow),
     (re.compile(r"to type DECIMAL\(\d+,\s*\d+\) failed: value is out of range"), _numeric_overflow),
     (
-        re.compile(r"CHECK\(\(octet_length\((?P<trimmed>rtrim\()?[^<]*<= (?P<length>\d+)\)\)"),
+        re.compile(r"CHECK\(\(strlen\((?P<trimmed>rtrim\()?[^<]*<= (?P<length>\d+)\)\)"),
         _value_too_long,
     ),
     (

@@ -42,6 +42,41 @@ def duckdb_type(data_type: exp.DataType, node: exp.Expr) -> exp.DataType:
     return rt.with_redshift_defaults(data_type)
 
 
+# Lengths Redshift gives string types declared without one (Character types,
+# https://docs.aws.amazon.com/redshift/latest/dg/r_Character_types.html).
+DEFAULT_STRING_LENGTHS = {
+    exp.DataType.Type.CHAR: 1,
+    exp.DataType.Type.NCHAR: 1,
+    exp.DataType.Type.BPCHAR: 256,
+    exp.DataType.Type.VARCHAR: 256,
+    exp.DataType.Type.NVARCHAR: 256,
+    exp.DataType.Type.TEXT: 256,
+}
+VARCHAR_MAX = 65535
+
+
+def _string_length(data_type: exp.DataType) -> int:
+    if not data_type.expressions:
+        return DEFAULT_STRING_LENGTHS[data_type.this]
+    length = data_type.expressions[0].this
+    return VARCHAR_MAX if length.name.upper() == "MAX" else int(length.name)
+
+
+def length_check(column: str, data_type: exp.DataType) -> exp.ColumnConstraint:
+    """Redshift refuses a string longer, in bytes, than its column: DuckDB's VARCHAR has no
+    length, so a CHECK keeps it. A CHAR's trailing blanks do not count (they are not stored).
+    `redshift_errors` reads the check back as `value too long for type ...`."""
+    value: exp.Expr = exp.column(column)
+    if rt.is_char(data_type):
+        value = exp.Anonymous(this="rtrim", expressions=[value])
+    # DuckDB's strlen counts bytes, as Redshift's lengths do.
+    size = exp.Anonymous(this="strlen", expressions=[value])
+    limit = exp.Literal.number(_string_length(data_type))
+    return exp.ColumnConstraint(
+        kind=exp.CheckColumnConstraint(this=exp.LTE(this=size, expression=limit))
+    )
+
+
 def create_table(create: exp.Create) -> tuple[list[str], dict[str, str]]:
     """DuckDB statements for CREATE TABLE and the Redshift column types it declares.
 
@@ -68,6 +103,8 @@ def create_table(create: exp.Create) -> tuple[list[str], dict[str, str]]:
                 columns[definition.name] = kind.sql("redshift")
                 definition.set("kind", duckdb_type(rt.with_redshift_defaults(kind), definition))
             constraints = []
+            if kind is not None and kind.this in rt.STRING_TYPES:
+                constraints.append(length_check(definition.name, kind))
             for constraint in definition.args.get("constraints") or []:
                 kind_node = constraint.args.get("kind")
                 if isinstance(kind_node, INFORMATIONAL_CONSTRAINTS):

@@ -23,6 +23,7 @@ from sqlglot.tokenizer_core import Token, TokenType
 from . import types as rt
 from .errors import SqlSyntaxError, TranslationError, UnsupportedConstruct
 from .functions import OWNED_FUNCTIONS
+from .names import name_output_columns
 from .semantics import rewrite
 from .statements import copy_command, create_table, merge, normalize_merge, unload_command
 
@@ -153,7 +154,7 @@ def _translate_statement(
         return statements
     if isinstance(tree, exp.Merge):
         tree = normalize_merge(tree)
-    typed = rewrite(_typed(tree, catalog))
+    typed = rewrite(_typed(name_output_columns(tree), catalog))
     if isinstance(typed, exp.Merge):
         return merge(typed)
     return [typed.sql("duckdb")]
