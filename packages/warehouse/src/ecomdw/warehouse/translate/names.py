@@ -53,7 +53,7 @@ def column_name(node: exp.Expr) -> str | None:
         inner = column_name(node.this)
         if inner is not None:
             return inner
-        return INTERNAL_TYPE_NAMES.get(node.to.this, node.to.this.value.lower())
+        return INTERNAL_TYPE_NAMES.get(node.to.this, str(node.to.this.value).lower())
     for kind, name in KEYWORD_NAMES.items():
         if isinstance(node, kind):
             return name
@@ -69,7 +69,7 @@ def column_name(node: exp.Expr) -> str | None:
 def name_output_columns(tree: exp.Expr) -> exp.Expr:
     """Alias every unnamed SELECT expression in `tree` with the name Redshift gives it."""
     for select in tree.find_all(exp.Select):
-        named = []
+        named: list[exp.Expr] = []
         for projection in select.expressions:
             if isinstance(projection, (exp.Alias, exp.Column, exp.Star)):
                 named.append(projection)
