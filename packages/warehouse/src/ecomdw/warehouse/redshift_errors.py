@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import duckdb
 
 from .translate import TranslationError, UnsupportedConstruct
-from .translate.errors import SqlSyntaxError, UndefinedFunctionError
+from .translate import errors as translate_errors
+from .translate.errors import RedshiftRefusalError, SqlSyntaxError, UndefinedFunctionError
 
 # The SQLSTATE codes used here, by PostgreSQL's condition names.
 UNDEFINED_COLUMN = "42703"
@@ -39,7 +40,7 @@ NOT_NULL_VIOLATION = "23502"
 CARDINALITY_VIOLATION = "21000"
 READ_ONLY_SQL_TRANSACTION = "25006"
 QUERY_CANCELED = "57014"
-FEATURE_NOT_SUPPORTED = "0A000"
+FEATURE_NOT_SUPPORTED = translate_errors.FEATURE_NOT_SUPPORTED
 INTERNAL_ERROR = "XX000"
 
 
@@ -256,6 +257,16 @@ DUCKDB_RULES: list[Rule] = [
         _fixed("2201W", "LIMIT must not be negative"),
     ),
     (
+        # Load errors the translated COPY raises in Redshift's words; Redshift reports them
+        # as internal errors (the 3scale and estuary threads cited in `statements` show XX000).
+        re.compile(
+            r"^(The specified S3 prefix .* does not exist|Cannot COPY into nonexistent table .*"
+            r"|File entry does not have 'meta' key\.|Mandatory url is not present in manifest "
+            r"file\.|Problem reading manifest file - .*)$"
+        ),
+        lambda m: RedshiftError(INTERNAL_ERROR, m[0]),
+    ),
+    (
         re.compile(r"^Interrupted"),
         _fixed(QUERY_CANCELED, "Query (cancelled on user's request)"),
     ),
@@ -309,6 +320,8 @@ def redshift_error(error: BaseException) -> RedshiftError:
             hint="No function matches the given name and argument types. "
             "You may need to add explicit type casts.",
         )
+    if isinstance(error, RedshiftRefusalError):
+        return RedshiftError(error.sqlstate, str(error))
     if isinstance(error, UnsupportedConstruct):
         return RedshiftError(FEATURE_NOT_SUPPORTED, str(error))
     if isinstance(error, TranslationError):

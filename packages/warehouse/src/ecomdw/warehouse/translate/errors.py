@@ -41,3 +41,14 @@ class UndefinedFunctionError(TranslationError):
         self.argument_types = argument_types
         self.line = line
         super().__init__(f"function {name}({', '.join(argument_types)}) does not exist")
+
+
+FEATURE_NOT_SUPPORTED = "0A000"
+
+
+class RedshiftRefusalError(TranslationError):
+    """A statement Redshift itself refuses, with the SQLSTATE and the words it refuses it in."""
+
+    def __init__(self, sqlstate: str, message: str) -> None:
+        self.sqlstate = sqlstate
+        super().__init__(message)

@@ -336,6 +336,10 @@ def _temporal_literal(side: exp.Expr, other: exp.Expr) -> exp.Expr:
 def rewrite_comparison(node: exp.Expr) -> exp.Expr:
     """Redshift ignores trailing blanks when comparing strings and reads its own date literals."""
     left, right = node.left, node.right  # type: ignore[attr-defined]
+    if isinstance(node.parent, exp.Update) and node.arg_key == "expressions":
+        # `SET column = value` is an assignment: its column stays a column.
+        node.set("expression", _temporal_literal(right, left))
+        return node
     left_type, right_type = rtype(left), rtype(right)
     if rt.is_string(left_type) and rt.is_string(right_type):
         node.set("this", _trimmed(left))

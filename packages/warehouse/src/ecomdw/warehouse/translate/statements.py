@@ -9,7 +9,7 @@ from sqlglot.tokenizer_core import Token, TokenType
 
 from . import types as rt
 from .build import line_of
-from .errors import UnsupportedConstruct
+from .errors import FEATURE_NOT_SUPPORTED, RedshiftRefusalError, UnsupportedConstruct
 
 # Physical-design clauses: they place and order rows on Redshift slices, never change results.
 PHYSICAL_PROPERTIES = (
@@ -145,7 +145,8 @@ def normalize_merge(statement: exp.Merge) -> exp.Merge:
 
 
 def merge(statement: exp.Merge) -> list[str]:
-    """MERGE plus a guard: Redshift refuses a target row matched by several source rows."""
+    """MERGE plus a guard: Redshift refuses a target row matched by several source rows, in its
+    words (MERGE, https://docs.aws.amazon.com/redshift/latest/dg/r_MERGE.html)."""
     target = statement.this
     source = statement.args["using"]
     guard = (
@@ -153,7 +154,7 @@ def merge(statement: exp.Merge) -> list[str]:
         f"{target.sql('duckdb')} JOIN {source.sql('duckdb')} "
         f"ON {statement.args['on'].sql('duckdb')} "
         f"GROUP BY {target.sql('duckdb')}.rowid HAVING COUNT(*) > 1) "
-        "THEN error('MERGE: a target row matches more than one source row') END"
+        "THEN error('Found multiple matches to update the same tuple.') END"
     )
     body = statement.sql("duckdb").replace(
         "WHEN NOT MATCHED THEN INSERT (VALUES", "WHEN NOT MATCHED THEN INSERT VALUES ("
@@ -189,6 +190,11 @@ COPY_OPTIONS = ACCESS_OPTIONS | {
     "NULL",
     "GZIP",
     "QUOTE",
+    "MANIFEST",
+    "MAXERROR",
+    # Invalid UTF-8 is replaced by Redshift; DuckDB refuses it, so valid data loads alike and
+    # invalid data fails loudly rather than differently.
+    "ACCEPTINVCHARS",
 }
 UNLOAD_OPTIONS = ACCESS_OPTIONS | {
     "FORMAT",
@@ -252,17 +258,131 @@ def _single(options: dict[str, list[Token]], name: str) -> str | None:
     return values[0].text
 
 
-def _prefix_globs(uri: str) -> str:
-    """Every object whose key starts with the prefix, as Redshift COPY reads them: hidden names
-    (`.x`, `_x`) too, for Redshift documents no exception for them (only Spectrum's external
-    tables skip them); the ETL writes none into a warehouse folder."""
-    if uri.endswith("/"):
-        return f"['{uri}**']"
-    return f"['{uri}', '{uri}*/**']" if "*" not in uri else f"['{uri}']"
+FILES_VARIABLE = "ecomdw_copy_files"
+MANIFEST_VARIABLE = "ecomdw_copy_manifest"
+# A manifest's shape (Using a manifest to specify data files,
+# https://docs.aws.amazon.com/redshift/latest/dg/loading-data-files-using-manifest.html).
+MANIFEST_COLUMNS = (
+    "{'entries': 'STRUCT(url VARCHAR, mandatory BOOLEAN, meta STRUCT(content_length BIGINT))[]'}"
+)
+# Options COPY takes only for row formats (CSV): given with PARQUET, Redshift refuses the
+# statement naming the option, as it documents for REGION ("REGION argument is not supported
+# for PARQUET based COPY", COPY from columnar data formats,
+# https://docs.aws.amazon.com/redshift/latest/dg/copy-usage_notes-copy-from-columnar.html).
+ROW_FORMAT_OPTIONS = {
+    "REGION",
+    "MAXERROR",
+    "DELIMITER",
+    "IGNOREHEADER",
+    "NULL",
+    "GZIP",
+    "QUOTE",
+}
 
 
-def copy_command(statement_tokens: list[Token], table_sql: str) -> str:
-    """COPY table FROM 's3://prefix' ... FORMAT AS PARQUET|CSV as an INSERT ... SELECT."""
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _refuse_if(condition_sql: str, message: str) -> str:
+    """A statement that raises Redshift's `message` when `condition_sql` holds."""
+    return f"SELECT CASE WHEN {condition_sql} THEN error({_literal(message)}) END"
+
+
+def _object_key(uri: str) -> str:
+    """The key part of an `s3://bucket/key` URI (a local path stays whole), as errors name it."""
+    return uri.split("/", 3)[3] if uri.startswith("s3://") and uri.count("/") >= 3 else uri
+
+
+def _prefix_files(uri: str, columnar: bool) -> str:
+    """The objects COPY reads for an object prefix, as a DuckDB list value.
+
+    Row formats read every object whose key begins with the prefix: `custdata.txt` reads
+    `custdata.txt.1` and the folder `custdata.txt_2/` alike (COPY from Amazon S3,
+    https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-source-s3.html).
+    Columnar formats read through Redshift Spectrum, which ignores files and folders whose
+    names begin with `.`, `_` or `#` or end with `~` (External tables for Redshift Spectrum,
+    https://docs.aws.amazon.com/redshift/latest/dg/c-spectrum-external-tables.html): Spark's
+    `_SUCCESS`, `.part-0.crc` and `_temporary/`. No object at all is Redshift's load error
+    `The specified S3 prefix '...' does not exist` (as quoted in
+    https://github.com/3scale/apisonator/issues/196).
+    """
+    patterns = [f"{uri}**"] if uri.endswith("/") else [f"{uri}*", f"{uri}*/**"]
+    folder = uri[: uri.rfind("/") + 1]
+    conditions = [f"starts_with(file, {_literal(uri)})", "NOT ends_with(file, '/')"]
+    if columnar:
+        below = f"substr(file, {len(folder) + 1})"
+        conditions.append(f"NOT regexp_matches({below}, '(^|/)[._#]|~(/|$)')")
+    missing = _literal(f"The specified S3 prefix '{_object_key(uri)}' does not exist")
+    return (
+        f"(SELECT CASE WHEN count(*) = 0 THEN error({missing}) "
+        "ELSE list(file ORDER BY file) END "
+        f"FROM glob([{', '.join(_literal(p) for p in patterns)}]) "
+        f"WHERE {' AND '.join(conditions)})"
+    )
+
+
+def _manifest_statements(uri: str, columnar: bool) -> list[str]:
+    """Read the manifest's entries and check them as Redshift does, in order: the manifest
+    exists, each columnar entry has `meta` (`File entry does not have 'meta' key.`, quoted in
+    https://github.com/awslabs/aws-lambda-redshift-loader/pull/221), and every `mandatory`
+    file exists (`Mandatory url is not present in manifest file.`, quoted in
+    https://github.com/uswitch/blueshift/issues/3). A file listed twice loads twice."""
+    entries = f"unnest(getvariable('{MANIFEST_VARIABLE}'))"
+    present = f"(SELECT list(file) FROM glob([e.url FOR e IN getvariable('{MANIFEST_VARIABLE}')]))"
+    statements = [
+        _refuse_if(
+            f"NOT EXISTS (SELECT 1 FROM glob({_literal(uri)}))",
+            "Problem reading manifest file - S3ServiceException:The specified key does not "
+            "exist.,Status 404,Error NoSuchKey",
+        ),
+        f"SET VARIABLE {MANIFEST_VARIABLE} = (SELECT entries FROM "
+        f"read_json({_literal(uri)}, format = 'unstructured', columns = {MANIFEST_COLUMNS}))",
+    ]
+    if columnar:
+        statements.append(
+            _refuse_if(
+                f"EXISTS (SELECT 1 FROM (SELECT {entries} AS e) "
+                "WHERE e.meta.content_length IS NULL)",
+                "File entry does not have 'meta' key.",
+            )
+        )
+    statements += [
+        f"SET VARIABLE {FILES_VARIABLE} = {present}",
+        _refuse_if(
+            f"EXISTS (SELECT 1 FROM (SELECT {entries} AS e) WHERE coalesce(e.mandatory, false) "
+            f"AND NOT list_contains(coalesce(getvariable('{FILES_VARIABLE}'), []), e.url))",
+            "Mandatory url is not present in manifest file.",
+        ),
+        f"SET VARIABLE {FILES_VARIABLE} = (SELECT list(e.url) FROM (SELECT {entries} AS e) "
+        f"WHERE list_contains(coalesce(getvariable('{FILES_VARIABLE}'), []), e.url))",
+        # "Regardless of any mandatory settings, COPY will terminate if no files are found."
+        _refuse_if(
+            f"coalesce(len(getvariable('{FILES_VARIABLE}')), 0) = 0",
+            f"The specified S3 prefix '{_object_key(uri)}' does not exist",
+        ),
+    ]
+    return statements
+
+
+def _target_guard(target: exp.Expr) -> str:
+    """Redshift's words for a COPY into a table that does not exist (`Cannot COPY into
+    nonexistent table t`, quoted in https://github.com/estuary/connectors/pull/918)."""
+    table = target.this if isinstance(target, exp.Schema) else target
+    schema = table.args.get("db")
+    where = f"lower(table_name) = {_literal(table.name.lower())}"
+    if schema is not None:
+        where += f" AND lower(table_schema) = {_literal(schema.name.lower())}"
+    return _refuse_if(
+        f"NOT EXISTS (SELECT 1 FROM information_schema.tables WHERE {where})",
+        f"Cannot COPY into nonexistent table {table.name.lower()}",
+    )
+
+
+def copy_command(statement_tokens: list[Token], target: exp.Expr) -> list[str]:
+    """COPY table FROM 's3://prefix' | 's3://manifest' MANIFEST ... FORMAT AS PARQUET|CSV as
+    DuckDB statements: a guard on the target, the files to read (listed by DuckDB when the
+    statement runs), and an INSERT ... SELECT over them."""
     line = statement_tokens[0].line
     from_index = next((i for i, t in enumerate(statement_tokens) if t.text.upper() == "FROM"), None)
     if from_index is None or from_index + 1 >= len(statement_tokens):
@@ -271,27 +391,38 @@ def copy_command(statement_tokens: list[Token], table_sql: str) -> str:
     if uri_token.token_type != TokenType.STRING:
         raise UnsupportedConstruct("COPY", line, "the source must be a quoted URI")
     options = _split_options(statement_tokens[from_index + 2 :], COPY_OPTIONS, "COPY")
-    uri = uri_token.text.replace("'", "''")
+    uri = uri_token.text
     fmt = _format(options, line, "COPY")
-    if fmt == "parquet":
-        extra = set(options) - ACCESS_OPTIONS - {"FORMAT", "PARQUET"}
-        if extra:
-            raise UnsupportedConstruct(f"COPY option {sorted(extra)[0]} with PARQUET", line)
+    columnar = fmt == "parquet"
+    if columnar and (refused := sorted(set(options) & ROW_FORMAT_OPTIONS)):
+        raise RedshiftRefusalError(
+            FEATURE_NOT_SUPPORTED, f"{refused[0]} argument is not supported for PARQUET based COPY"
+        )
+    if int(_single(options, "MAXERROR") or 0) > 0:
+        raise UnsupportedConstruct("COPY option MAXERROR above 0", line, "rows are not skipped")
+    statements = [_target_guard(target)]
+    if "MANIFEST" in options:
+        statements += _manifest_statements(uri, columnar)
+    else:
+        statements.append(f"SET VARIABLE {FILES_VARIABLE} = {_prefix_files(uri, columnar)}")
+    files = f"getvariable('{FILES_VARIABLE}')"
+    table_sql = target.sql("duckdb")
+    if columnar:
         # Redshift COPY reads no partition columns from `key=value` folders: neither may DuckDB.
-        reader = f"read_parquet({_prefix_globs(uri)}, hive_partitioning = false)"
-        return f"INSERT INTO {table_sql} SELECT * FROM {reader}"
+        reader = f"read_parquet({files}, hive_partitioning = false)"
+        return [*statements, f"INSERT INTO {table_sql} SELECT * FROM {reader}"]
+    if int(_single(options, "IGNOREHEADER") or 0) > 1:
+        raise UnsupportedConstruct("COPY option IGNOREHEADER above 1", line)
     arguments = [
         "all_varchar = true",
         f"header = {'true' if int(_single(options, 'IGNOREHEADER') or 0) > 0 else 'false'}",
-        f"delim = '{(_single(options, 'DELIMITER') or ',').replace(chr(39), chr(39) * 2)}'",
-        f"quote = '{(_single(options, 'QUOTE') or chr(34)).replace(chr(39), chr(39) * 2)}'",
-        f"nullstr = '{(_single(options, 'NULL') or '').replace(chr(39), chr(39) * 2)}'",
+        f"delim = {_literal(_single(options, 'DELIMITER') or ',')}",
+        f"quote = {_literal(_single(options, 'QUOTE') or chr(34))}",
+        f"nullstr = {_literal(_single(options, 'NULL') or '')}",
         f"compression = '{'gzip' if 'GZIP' in options else 'none'}'",
     ]
-    if int(_single(options, "IGNOREHEADER") or 0) > 1:
-        raise UnsupportedConstruct("COPY option IGNOREHEADER above 1", line)
-    reader = f"read_csv({_prefix_globs(uri)}, {', '.join(arguments)})"
-    return f"INSERT INTO {table_sql} SELECT * FROM {reader}"
+    reader = f"read_csv({files}, {', '.join(arguments)})"
+    return [*statements, f"INSERT INTO {table_sql} SELECT * FROM {reader}"]
 
 
 def unload_command(option_tokens: list[Token], query_sql: str, line: int) -> str:

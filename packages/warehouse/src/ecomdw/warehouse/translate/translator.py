@@ -141,7 +141,7 @@ def _translate_statement(
             raise UnsupportedConstruct("COPY", line, "expects a target table")
         target_text = sql[statement[1].start : statement[from_index - 1].end + 1]
         insert = sqlglot.parse_one(f"INSERT INTO {target_text} VALUES (1)", read=_RedshiftSource)
-        return [copy_command(statement, insert.this.sql("duckdb"))]
+        return copy_command(statement, insert.this)
     try:
         tree = sqlglot.parse_one(_source_text(sql, statement), read=_RedshiftSource)
     except ParseError as error:
