@@ -119,7 +119,7 @@ def test_unload_translates_the_inner_query() -> None:
         CATALOG,
     )
     assert sql.startswith("COPY (SELECT orders.order_id // 2")
-    assert sql.endswith("TO 's3://b/out/000.parquet' (FORMAT parquet)")
+    assert sql.endswith("TO 's3://b/out/0000_part_00.parquet' (FORMAT parquet)")
 
 
 def test_unload_without_format_is_refused() -> None:

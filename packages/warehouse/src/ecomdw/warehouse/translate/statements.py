@@ -202,9 +202,14 @@ UNLOAD_OPTIONS = ACCESS_OPTIONS | {
     "CSV",
     "HEADER",
     "DELIMITER",
+    "NULL",
+    "GZIP",
     "ALLOWOVERWRITE",
+    "CLEANPATH",
     "PARALLEL",
     "MAXFILESIZE",
+    "MANIFEST",
+    "EXTENSION",
 }
 
 
@@ -260,6 +265,7 @@ def _single(options: dict[str, list[Token]], name: str) -> str | None:
 
 FILES_VARIABLE = "ecomdw_copy_files"
 MANIFEST_VARIABLE = "ecomdw_copy_manifest"
+PATTERNS_VARIABLE = "ecomdw_copy_patterns"
 # A manifest's shape (Using a manifest to specify data files,
 # https://docs.aws.amazon.com/redshift/latest/dg/loading-data-files-using-manifest.html).
 MANIFEST_COLUMNS = (
@@ -284,9 +290,22 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _list(texts: list[str]) -> str:
+    return f"[{', '.join(map(_literal, texts))}]"
+
+
 def _refuse_if(condition_sql: str, message: str) -> str:
     """A statement that raises Redshift's `message` when `condition_sql` holds."""
     return f"SELECT CASE WHEN {condition_sql} THEN error({_literal(message)}) END"
+
+
+def _existing(urls_sql: str) -> str:
+    """The objects of a list of exact URLs that exist, as a DuckDB list: DuckDB's glob returns
+    a pattern without wildcards as it is on S3, so each URL is listed as a prefix."""
+    return (
+        f"(SELECT list(file) FROM glob([u || '*' FOR u IN {urls_sql}]) "
+        f"WHERE list_contains({urls_sql}, file))"
+    )
 
 
 def _object_key(uri: str) -> str:
@@ -329,10 +348,10 @@ def _manifest_statements(uri: str, columnar: bool) -> list[str]:
     file exists (`Mandatory url is not present in manifest file.`, quoted in
     https://github.com/uswitch/blueshift/issues/3). A file listed twice loads twice."""
     entries = f"unnest(getvariable('{MANIFEST_VARIABLE}'))"
-    present = f"(SELECT list(file) FROM glob([e.url FOR e IN getvariable('{MANIFEST_VARIABLE}')]))"
+    urls = f"[e.url FOR e IN getvariable('{MANIFEST_VARIABLE}')]"
     statements = [
         _refuse_if(
-            f"NOT EXISTS (SELECT 1 FROM glob({_literal(uri)}))",
+            f"coalesce(len({_existing(_list([uri]))}), 0) = 0",
             "Problem reading manifest file - S3ServiceException:The specified key does not "
             "exist.,Status 404,Error NoSuchKey",
         ),
@@ -348,7 +367,10 @@ def _manifest_statements(uri: str, columnar: bool) -> list[str]:
             )
         )
     statements += [
-        f"SET VARIABLE {FILES_VARIABLE} = {present}",
+        # glob takes a list computed from the manifest only through a variable.
+        f"SET VARIABLE {PATTERNS_VARIABLE} = (SELECT [u || '*' FOR u IN {urls}])",
+        f"SET VARIABLE {FILES_VARIABLE} = (SELECT list(file) FROM "
+        f"glob(getvariable('{PATTERNS_VARIABLE}')) WHERE list_contains({urls}, file))",
         _refuse_if(
             f"EXISTS (SELECT 1 FROM (SELECT {entries} AS e) WHERE coalesce(e.mandatory, false) "
             f"AND NOT list_contains(coalesce(getvariable('{FILES_VARIABLE}'), []), e.url))",
@@ -425,22 +447,59 @@ def copy_command(statement_tokens: list[Token], target: exp.Expr) -> list[str]:
     return [*statements, f"INSERT INTO {table_sql} SELECT * FROM {reader}"]
 
 
-def unload_command(option_tokens: list[Token], query_sql: str, line: int) -> str:
-    """UNLOAD ('query') TO 's3://prefix' ... as DuckDB COPY (query) TO one file under the prefix."""
+# Redshift's refusal to overwrite without ALLOWOVERWRITE (UNLOAD,
+# https://docs.aws.amazon.com/redshift/latest/dg/r_UNLOAD.html: "By default, UNLOAD fails if
+# it finds files that it would possibly overwrite").
+NOT_EMPTY = (
+    "Specified unload destination on S3 is not empty. Consider using a different bucket / "
+    "prefix, manually removing the target files in S3, or using the ALLOWOVERWRITE option."
+)
+# Options whose text form Redshift refuses with PARQUET (UNLOAD, FORMAT AS PARQUET).
+UNLOAD_TEXT_OPTIONS = {"DELIMITER", "HEADER", "GZIP", "NULL"}
+
+
+def unload_command(option_tokens: list[Token], query_sql: str, line: int) -> list[str]:
+    """UNLOAD ('query') TO 's3://prefix' ... as DuckDB COPY (query) TO the file Redshift names.
+
+    The data goes to one file, named as a slice's first part is: `<prefix>0000_part_00`, or
+    `<prefix>000` with PARALLEL OFF, `.parquet` added for PARQUET and EXTENSION's suffix as
+    given; MANIFEST writes `<prefix>manifest` listing it with its `content_length`, which COPY
+    ... MANIFEST reads back.
+    """
     if not option_tokens or option_tokens[0].text.upper() != "TO" or len(option_tokens) < 2:
         raise UnsupportedConstruct("UNLOAD", line, "expects TO 's3://...'")
-    uri = option_tokens[1].text.replace("'", "''")
+    uri = option_tokens[1].text
     options = _split_options(option_tokens[2:], UNLOAD_OPTIONS, "UNLOAD")
     fmt = _format(options, line, "UNLOAD")
-    parallel = (_single(options, "PARALLEL") or "ON").upper()
-    if parallel not in ("ON", "OFF", "TRUE", "FALSE"):
-        raise UnsupportedConstruct("UNLOAD option PARALLEL", line)
+    parallel = (_single(options, "PARALLEL") or "ON").upper() in ("ON", "TRUE")
+    if "CLEANPATH" in options:
+        raise UnsupportedConstruct("UNLOAD option CLEANPATH", line, "objects are not deleted")
+    name = uri + ("0000_part_00" if parallel else "000")
     if fmt == "parquet":
-        if {"HEADER", "DELIMITER"} & set(options):
-            raise UnsupportedConstruct("UNLOAD option HEADER/DELIMITER with PARQUET", line)
-        return f"COPY ({query_sql}) TO '{uri}000.parquet' (FORMAT parquet)"
-    delimiter = (_single(options, "DELIMITER") or ",").replace("'", "''")
-    header = "true" if "HEADER" in options else "false"
-    return (
-        f"COPY ({query_sql}) TO '{uri}000' (FORMAT csv, HEADER {header}, DELIMITER '{delimiter}')"
-    )
+        if refused := sorted(UNLOAD_TEXT_OPTIONS & set(options)):
+            raise UnsupportedConstruct(f"UNLOAD option {refused[0]} with PARQUET", line)
+        name += ".parquet"
+        copy_options = "FORMAT parquet"
+    else:
+        copy_options = (
+            f"FORMAT csv, HEADER {'true' if 'HEADER' in options else 'false'}, "
+            f"DELIMITER {_literal(_single(options, 'DELIMITER') or ',')}, "
+            f"NULLSTR {_literal(_single(options, 'NULL') or '')}, "
+            f"COMPRESSION {'gzip' if 'GZIP' in options else 'none'}"
+        )
+        name += ".gz" if "GZIP" in options else ""
+    if extension := _single(options, "EXTENSION"):
+        name += extension if extension.startswith(".") else f".{extension}"
+    statements = []
+    if "ALLOWOVERWRITE" not in options:
+        written = [name, *([uri + "manifest"] if "MANIFEST" in options else [])]
+        statements.append(
+            _refuse_if(f"coalesce(len({_existing(_list(written))}), 0) > 0", NOT_EMPTY)
+        )
+    statements.append(f"COPY ({query_sql}) TO {_literal(name)} ({copy_options})")
+    if "MANIFEST" in options:
+        statements.append(
+            "COPY (SELECT list({'url': filename, 'meta': {'content_length': size}}) AS entries "
+            f"FROM read_blob({_literal(name)})) TO {_literal(uri + 'manifest')} (FORMAT json)"
+        )
+    return statements

@@ -132,7 +132,7 @@ def _translate_statement(
     keyword = statement[0].text.upper()
     line = statement[0].line
     if keyword == "UNLOAD":
-        return [_unload(statement, catalog)]
+        return _unload(statement, catalog)
     if keyword == "COPY":
         from_index = next(
             (i for i, t in enumerate(statement) if t.text.upper() == "FROM"), len(statement)
@@ -184,7 +184,7 @@ def _syntax_error(statement: list[Token], error: ParseError) -> SqlSyntaxError:
     return SqlSyntaxError(near[0] if near else None, line)
 
 
-def _unload(statement: list[Token], catalog: dict[str, dict[str, str]]) -> str:
+def _unload(statement: list[Token], catalog: dict[str, dict[str, str]]) -> list[str]:
     line = statement[0].line
     if len(statement) == 2 and statement[1].token_type == TokenType.STRING:
         # The tokenizer keeps the rest of an UNLOAD command as one string: split it again.
