@@ -353,7 +353,7 @@ MESSAGE_CODES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(Found multiple matches|more than one row)"), CARDINALITY_VIOLATION),
     (re.compile(r"read-only transaction$"), READ_ONLY_SQL_TRANSACTION),
     (re.compile(r"^Query \(cancelled"), QUERY_CANCELED),
-    (re.compile(r"^unsupported construct"), FEATURE_NOT_SUPPORTED),
+    (re.compile(r"^unsupported construct|argument is not supported for"), FEATURE_NOT_SUPPORTED),
 ]
 
 
