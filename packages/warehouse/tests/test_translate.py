@@ -14,6 +14,7 @@ from ecomdw.warehouse.translate import (
     translate,
     translate_script,
 )
+from ecomdw.warehouse.translate.errors import SqlSyntaxError
 
 pytestmark = pytest.mark.unit
 
@@ -71,14 +72,16 @@ def test_tables_created_by_a_script_type_later_statements() -> None:
     assert "t.a // t.b" in statements[-1]
 
 
-def test_copy_parquet_reads_every_object_under_the_prefix() -> None:
-    sql = translate(
+def test_copy_lists_its_files_when_it_runs_then_inserts_them() -> None:
+    statements = translate_script(
         "copy stage.orders from 's3://bucket/processed/orders/' "
         "iam_role 'arn:aws:iam::123456789012:role/load' format as parquet"
     )
-    assert sql == (
+    assert "Cannot COPY into nonexistent table orders" in statements[0]
+    assert "glob(['s3://bucket/processed/orders/**'])" in statements[1]
+    assert statements[-1] == (
         "INSERT INTO stage.orders SELECT * FROM "
-        "read_parquet(['s3://bucket/processed/orders/**'], hive_partitioning = false)"
+        "read_parquet(getvariable('ecomdw_copy_files'), hive_partitioning = false)"
     )
 
 
@@ -94,19 +97,20 @@ def test_copy_reads_no_partition_columns_from_key_value_folders(tmp_path: Path) 
 
 
 def test_copy_with_an_unknown_option_names_it() -> None:
-    with pytest.raises(UnsupportedConstruct, match="COPY option MANIFEST"):
-        translate("copy t from 's3://b/manifest' iam_role 'arn' manifest")
+    with pytest.raises(UnsupportedConstruct, match="COPY option DATEFORMAT"):
+        translate("copy t from 's3://b/x' iam_role 'arn' csv dateformat 'auto'")
 
 
 def test_copy_csv_options() -> None:
-    sql = translate(
+    *_, insert = translate_script(
         "copy t (a, b) from 's3://b/x.csv' credentials 'aws_iam_role=arn' "
         "csv ignoreheader 1 delimiter ';' gzip"
     )
-    assert sql.startswith(
-        "INSERT INTO t (a, b) SELECT * FROM read_csv(['s3://b/x.csv', 's3://b/x.csv*/**']"
+    assert insert.startswith(
+        "INSERT INTO t (a, b) SELECT * FROM read_csv(getvariable('ecomdw_copy_files')"
     )
-    assert "header = true" in sql and "delim = ';'" in sql and "compression = 'gzip'" in sql
+    assert "header = true" in insert and "delim = ';'" in insert
+    assert "compression = 'gzip'" in insert
 
 
 def test_unload_translates_the_inner_query() -> None:
@@ -116,7 +120,7 @@ def test_unload_translates_the_inner_query() -> None:
         CATALOG,
     )
     assert sql.startswith("COPY (SELECT orders.order_id // 2")
-    assert sql.endswith("TO 's3://b/out/000.parquet' (FORMAT parquet)")
+    assert sql.endswith("TO 's3://b/out/0000_part_00.parquet' (FORMAT parquet)")
 
 
 def test_unload_without_format_is_refused() -> None:
@@ -124,9 +128,14 @@ def test_unload_without_format_is_refused() -> None:
         translate("unload ('select 1') to 's3://b/out/' iam_role 'arn'")
 
 
-def test_unparsable_sql_is_a_translation_error() -> None:
-    with pytest.raises(TranslationError, match="line 2"):
-        translate("select\n from from")
+def test_unparsable_sql_is_a_syntax_error_naming_the_token_and_its_line() -> None:
+    with pytest.raises(SqlSyntaxError, match='syntax error at or near "="') as caught:
+        translate("select n\n from t where n = = 1")
+    assert caught.value.line == 2
+    with pytest.raises(SqlSyntaxError, match="syntax error at end of input"):
+        translate("select n from t where")
+    with pytest.raises(SqlSyntaxError, match='syntax error at or near "selec"'):
+        translate("selec 1")
 
 
 def test_translate_takes_exactly_one_statement() -> None:

@@ -18,6 +18,7 @@ from rich.table import Table
 from ecomdw.core.errors import UserError
 from ecomdw.core.settings import load_settings
 from ecomdw.warehouse.executors import DuckDBExecutor, QueryResult, WarehouseError
+from ecomdw.warehouse.redshift_errors import READ_ONLY_SQL_TRANSACTION
 
 
 class OutputFormat(StrEnum):
@@ -62,9 +63,10 @@ def query(
     try:
         result = executor.run(sql)
     except WarehouseError as error:
-        if not write and "read-only" in str(error):
-            raise UserError(f"{error} (the warehouse opens read-only: pass --write)") from None
-        raise
+        hint = ""
+        if not write and error.redshift.sqlstate == READ_ONLY_SQL_TRANSACTION:
+            hint = " (the warehouse opens read-only: pass --write)"
+        raise UserError(f"{error.redshift.data_api_text}{hint}") from None
     finally:
         executor.close()
     if result is None:

@@ -4,10 +4,11 @@ moto records a statement and answers every `GetStatementResult` with the same ca
 Here each cluster identifier or workgroup name with a database is one DuckDB file,
 `<home>/redshift/<cluster>-<database>.duckdb`, with one worker thread that runs its statements
 in order, as Redshift runs those of a session, so `DescribeStatement` moves SUBMITTED ->
-STARTED -> FINISHED, FAILED (with a Redshift-style `ERROR: ...` naming the problem) or
-ABORTED. A statement, and a whole batch, is one transaction. Results are typed as the Data API
-types them (decimals, dates and timestamps as strings; Redshift type names in the column
-metadata) and paged with `NextToken`. COPY and UNLOAD reach this emulator's own S3.
+STARTED -> FINISHED, FAILED (with Redshift's `ERROR: ...`, from the warehouse's Redshift
+error mapping) or ABORTED. A statement, and a whole batch, is one transaction. Results are
+typed as the Data API types them (decimals, dates and timestamps as strings; Redshift type
+names in the column metadata) and paged with `NextToken`. COPY and UNLOAD reach this
+emulator's own S3.
 """
 
 from __future__ import annotations
@@ -63,34 +64,6 @@ REDSHIFT_TYPE_NAMES = {
 }
 LONG_TYPES = {"int2", "int4", "int8"}
 DOUBLE_TYPES = {"float4", "float8"}
-
-# DuckDB's wording -> PostgreSQL's, which Redshift shares; anything else keeps DuckDB's text.
-REDSHIFT_MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (
-        re.compile(r"Table with name (\S+) does not exist"),
-        lambda m: f'relation "{m[1].lower()}" does not exist',
-    ),
-    (
-        # DuckDB's two wordings: the second when the column's name is also a SELECT alias.
-        re.compile(r'(?:Referenced column|Column) "([^"]+)" (?:not found|referenced that exists)'),
-        lambda m: f'column "{m[1].lower()}" does not exist',
-    ),
-    (
-        re.compile(r"Table with name (\S+) already exists"),
-        lambda m: f'relation "{m[1].lower()}" already exists',
-    ),
-    (re.compile(r"division by zero", re.IGNORECASE), lambda m: "division by zero"),
-]
-DUCKDB_ERROR_KIND = re.compile(r"^[A-Z][A-Za-z ]* Error: ")
-
-
-def redshift_error(message: str) -> str:
-    """A warehouse error as Redshift words it: `ERROR: ` and the problem, on one line."""
-    message = DUCKDB_ERROR_KIND.sub("", message.strip().splitlines()[0] if message else "")
-    for pattern, reword in REDSHIFT_MESSAGES:
-        if (match := pattern.search(message)) is not None:
-            return f"ERROR: {reword(match)}"
-    return f"ERROR: {message.rstrip('!')}"
 
 
 def _timestamp_text(value: datetime) -> str:
@@ -339,7 +312,7 @@ class DatabaseSession:
             try:
                 outcomes = [executor.execute(sql) for sql in executor.translate(sub.bound_sql)]
             except WarehouseError as error:
-                failure = redshift_error(str(error))
+                failure = error.redshift.data_api_text
                 if statement.cancel_requested:
                     failure = "ERROR: Query (cancelled on user's request)"
             else:

@@ -29,6 +29,7 @@ from ecomdw.core.model import WAREHOUSE_TABLES
 from ecomdw.core.redshift_ddl import redshift_type
 from ecomdw.core.settings import Settings
 
+from .redshift_errors import INTERNAL_ERROR, RedshiftError, from_message, redshift_error
 from .translate import Catalog, TranslationError, split_script, translate_script
 from .translate.translator import remembered_type
 
@@ -39,7 +40,17 @@ MODEL_CATALOG = {
 
 
 class WarehouseError(UserError):
-    """A statement the warehouse refused: the message names the construct or the problem."""
+    """A statement the warehouse refused, in Redshift's words; `redshift` has its SQLSTATE."""
+
+    def __init__(self, message: str, redshift: RedshiftError | None = None) -> None:
+        self.redshift = redshift or RedshiftError(INTERNAL_ERROR, message)
+        super().__init__(message)
+
+    @classmethod
+    def of(cls, error: BaseException) -> WarehouseError:
+        """The warehouse error for a DuckDB or translation error, worded as Redshift words it."""
+        redshift = redshift_error(error)
+        return cls(redshift.message, redshift)
 
 
 @dataclass(frozen=True)
@@ -127,7 +138,7 @@ class DuckDBExecutor:
         try:
             return translate_script(sql, self.catalog())
         except TranslationError as error:
-            raise WarehouseError(str(error)) from None
+            raise WarehouseError.of(error) from None
 
     def execute(self, statement: str) -> StatementOutcome:
         """Run one translated statement; only queries give rows, DML gives the rows it changed."""
@@ -137,7 +148,7 @@ class DuckDBExecutor:
             description = cursor.description
             rows = cursor.fetchall() if description else []
         except duckdb.Error as error:
-            raise WarehouseError(_first_line(str(error))) from None
+            raise WarehouseError.of(error) from None
         if kind in RESULT_SET_STATEMENTS and description:
             result = QueryResult(tuple(d[0] for d in description), rows)
             return StatementOutcome(result, tuple(str(d[1]) for d in description), len(rows))
@@ -180,10 +191,6 @@ class DuckDBExecutor:
 
     def close(self) -> None:
         self.connection.close()
-
-
-def _first_line(message: str) -> str:
-    return message.strip().splitlines()[0] if message.strip() else message
 
 
 ENDED_STATES = ("FINISHED", "FAILED", "ABORTED")
@@ -273,7 +280,7 @@ class RedshiftDataApiExecutor:
         try:
             return split_script(sql)
         except TranslationError as error:
-            raise WarehouseError(str(error)) from None
+            raise WarehouseError.of(error) from None
 
     def _send(self, statements: list[str]) -> QueryResult | None:
         if not statements:
@@ -284,7 +291,10 @@ class RedshiftDataApiExecutor:
             started = self._client.batch_execute_statement(Sqls=statements, **self._connection)
         described = self._wait(started["Id"])
         if described["Status"] != "FINISHED":
-            raise WarehouseError(str(described.get("Error") or f"statement {described['Status']}"))
+            redshift = from_message(
+                str(described.get("Error") or f"statement {described['Status']}")
+            )
+            raise WarehouseError(redshift.message, redshift)
         last = described["SubStatements"][-1] if "SubStatements" in described else described
         return self._result(last["Id"]) if last.get("HasResultSet") else None
 

@@ -16,7 +16,8 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from . import types as rt
 from .build import duck, line_of, string
-from .errors import UnsupportedConstruct
+from .catalog_functions import REDSHIFT_FUNCTIONS, postgres_type_name
+from .errors import UndefinedFunctionError, UnsupportedConstruct
 from .functions import OWNED_FUNCTIONS, as_timestamp
 from .types import redshift_type as rtype
 
@@ -355,6 +356,10 @@ def _temporal_literal(side: exp.Expr, other: exp.Expr) -> exp.Expr:
 def rewrite_comparison(node: exp.Expr) -> exp.Expr:
     """Redshift ignores trailing blanks when comparing strings and reads its own date literals."""
     left, right = node.left, node.right  # type: ignore[attr-defined]
+    if isinstance(node.parent, exp.Update) and node.arg_key == "expressions":
+        # `SET column = value` is an assignment: its column stays a column.
+        node.set("expression", _temporal_literal(right, left))
+        return node
     left_type, right_type = rtype(left), rtype(right)
     if rt.is_string(left_type) and rt.is_string(right_type):
         node.set("this", _trimmed(left))
@@ -456,6 +461,9 @@ def rewrite_anonymous(node: exp.Expr) -> exp.Expr:
     if node.name.lower() in WINDOW_ONLY_FUNCTIONS and _window_function(node):
         return node
     handler = OWNED_FUNCTIONS.get(node.name.lower())
+    if handler is None and node.name.lower() not in REDSHIFT_FUNCTIONS:
+        arguments = [postgres_type_name(argument) for argument in node.expressions]
+        raise UndefinedFunctionError(node.name.lower(), arguments, line_of(node))
     if handler is None:
         raise unsupported(node.name.upper(), node, "function not on the translator's allow-list")
     return handler(node)

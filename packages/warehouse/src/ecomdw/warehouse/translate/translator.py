@@ -21,8 +21,9 @@ from sqlglot.schema import MappingSchema
 from sqlglot.tokenizer_core import Token, TokenType
 
 from . import types as rt
-from .errors import TranslationError, UnsupportedConstruct
+from .errors import SqlSyntaxError, TranslationError, UnsupportedConstruct
 from .functions import OWNED_FUNCTIONS
+from .names import name_output_columns
 from .semantics import rewrite
 from .statements import copy_command, create_table, merge, normalize_merge, unload_command
 
@@ -134,7 +135,7 @@ def _translate_statement(
     keyword = statement[0].text.upper()
     line = statement[0].line
     if keyword == "UNLOAD":
-        return [_unload(statement, catalog)]
+        return _unload(statement, catalog)
     if keyword == "COPY":
         from_index = next(
             (i for i, t in enumerate(statement) if t.text.upper() == "FROM"), len(statement)
@@ -143,12 +144,11 @@ def _translate_statement(
             raise UnsupportedConstruct("COPY", line, "expects a target table")
         target_text = sql[statement[1].start : statement[from_index - 1].end + 1]
         insert = sqlglot.parse_one(f"INSERT INTO {target_text} VALUES (1)", read=_RedshiftSource)
-        return [copy_command(statement, insert.this.sql("duckdb"))]
+        return copy_command(statement, insert.this)
     try:
         tree = sqlglot.parse_one(_source_text(sql, statement), read=_RedshiftSource)
     except ParseError as error:
-        where = error.errors[0].get("line", line) if error.errors else line
-        raise TranslationError(f"cannot parse statement at line {where}: {error}") from error
+        raise _syntax_error(statement, error) from error
     if isinstance(tree, exp.Command):
         raise UnsupportedConstruct(tree.name.upper(), line, "statement not supported")
     if isinstance(tree, exp.Create) and isinstance(tree.this, exp.Schema):
@@ -158,7 +158,7 @@ def _translate_statement(
         return statements + _type_comments(table, columns)
     if isinstance(tree, exp.Merge):
         tree = normalize_merge(tree)
-    typed = rewrite(_typed(tree, catalog))
+    typed = rewrite(_typed(name_output_columns(tree), catalog))
     if isinstance(typed, exp.Merge):
         return merge(typed)
     return [typed.sql("duckdb")]
@@ -201,7 +201,31 @@ def catalog_from_ddl(sql: str) -> dict[str, dict[str, str]]:
     return catalog
 
 
-def _unload(statement: list[Token], catalog: dict[str, dict[str, str]]) -> str:
+# Words a statement can begin with; any other first word is where PostgreSQL's parser stops.
+STATEMENT_KEYWORDS = {
+    "abort", "alter", "analyze", "begin", "call", "cancel", "close", "comment", "commit",
+    "copy", "create", "deallocate", "declare", "delete", "drop", "end", "execute", "explain",
+    "fetch", "grant", "insert", "lock", "merge", "prepare", "reset", "revoke", "rollback",
+    "select", "set", "show", "start", "truncate", "unload", "update", "vacuum", "values",
+    "with", "(",
+}  # fmt: skip
+
+
+def _syntax_error(statement: list[Token], error: ParseError) -> SqlSyntaxError:
+    """The token PostgreSQL's parser would name: an unknown first word, else where sqlglot
+    stopped, or the end of input when the statement stops short."""
+    first = statement[0]
+    if first.text.lower() not in STATEMENT_KEYWORDS:
+        return SqlSyntaxError(first.text, first.line)
+    found = error.errors[0] if error.errors else {}
+    line = found.get("line", first.line)
+    if not str(found.get("end_context") or "").strip():
+        return SqlSyntaxError(None, line)
+    near = str(found.get("highlight") or "").split()
+    return SqlSyntaxError(near[0] if near else None, line)
+
+
+def _unload(statement: list[Token], catalog: dict[str, dict[str, str]]) -> list[str]:
     line = statement[0].line
     if len(statement) == 2 and statement[1].token_type == TokenType.STRING:
         # The tokenizer keeps the rest of an UNLOAD command as one string: split it again.
