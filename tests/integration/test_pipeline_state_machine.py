@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from ecomdw.core.aws import client
+from ecomdw.core.model import PIPELINE_RUN
+from ecomdw.core.redshift_ddl import create_table
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import ensure_bucket
 from ecomdw.emulation.stepfunctions import SECOND_SECONDS_VARIABLE
@@ -22,6 +24,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.ecomdw_emulation]
 
 ROLE = "arn:aws:iam::123456789012:role/ecomdw-pipeline"
 OWN_REGION = "eu-north-1"
+LOADED_ROWS = "(SELECT COUNT(*) FROM loaded_batches)"
 LOADS = [
     "CREATE TABLE IF NOT EXISTS loaded_batches (batch_date DATE)",
     "DELETE FROM loaded_batches WHERE batch_date = '{batch_date}'",
@@ -41,6 +44,11 @@ if args["JOB_NAME"].endswith("-stage"):  # as the stage job: the batches the loa
     plan = json.dumps(args["batch_dates"].split(","))
     key = "_runs/" + args["run_id"] + "/batch_dates.json"
     s3.put_object(Bucket="{processed}", Key=key, Body=plan)
+step = args["JOB_NAME"].removeprefix("{prefix}-")
+summary = {"rows_in": len(step), "rows_out": 1, "quarantined": None, "dq_score": 99.5,
+           "detail": {"traced": step}}
+key = "_runs/" + args["run_id"] + "/steps/" + step + ".json"
+s3.put_object(Bucket="{processed}", Key=key, Body=json.dumps(summary))
 """
 
 
@@ -66,6 +74,7 @@ def deployed(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, A
         Body=textwrap.dedent(TRACE_SCRIPT)
         .replace("{bucket}", bucket)
         .replace("{processed}", names.processed_bucket)
+        .replace("{prefix}", names.prefix)
         .encode(),
     )
     # moto's state is per process: an earlier run of this test may have made these already.
@@ -99,7 +108,13 @@ def deployed(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, A
             MasterUserPassword="Password1",
         )
     target = RedshiftTarget(names.redshift_database, cluster_identifier=names.redshift_cluster)
-    definition = state_machine(PIPELINE, names, target, LOADS)
+    statements(
+        "DROP TABLE IF EXISTS pipeline_run",
+        create_table(PIPELINE_RUN),
+        target=target,
+        settings=settings,
+    )
+    definition = state_machine(PIPELINE, names, target, LOADS, LOADED_ROWS)
     arn = client("stepfunctions", settings).create_state_machine(
         name=f"{names.state_machine}-{bucket}", definition=json.dumps(definition), roleArn=ROLE
     )["stateMachineArn"]
@@ -115,7 +130,13 @@ def execute(settings: Settings, arn: str, given: dict[str, str]) -> dict[str, An
             executionArn=execution["executionArn"]
         )
         if described["status"] != "RUNNING":
-            return described
+            history = states.get_execution_history(executionArn=execution["executionArn"])
+            failures = [
+                str(event.get("taskFailedEventDetails") or event.get("taskSucceededEventDetails"))
+                for event in history["events"]
+                if event["type"] in {"TaskFailed"}
+            ]
+            return {**described, "failures": failures}
         time.sleep(0.2)
     raise AssertionError("the pipeline did not finish in 120 s")
 
@@ -125,15 +146,40 @@ def traced_steps(settings: Settings, bucket: str, run_id: str) -> list[str]:
     return sorted(obj["Key"].split("/")[2] for obj in listed.get("Contents", []))
 
 
-def loaded_batches(settings: Settings, target: RedshiftTarget) -> list[str]:
+def statements(*sqls: str, target: RedshiftTarget, settings: Settings) -> list[list[Any]]:
+    """Run `sqls` through the Data API one by one; the last one's records, as plain values."""
     data = client("redshift-data", settings)
-    statement = data.execute_statement(
-        Sql="SELECT batch_date FROM loaded_batches ORDER BY 1", **target.parameters()
+    records: list[Any] = []
+    for sql in sqls:
+        statement = data.execute_statement(Sql=sql, **target.parameters())
+        while (described := data.describe_statement(Id=statement["Id"]))["Status"] not in {
+            "FINISHED",
+            "FAILED",
+        }:
+            time.sleep(0.05)
+        assert described["Status"] == "FINISHED", described.get("Error")
+        if described.get("HasResultSet"):
+            records = data.get_statement_result(Id=statement["Id"])["Records"]
+    return [
+        [None if cell.get("isNull") else next(iter(cell.values())) for cell in record]
+        for record in records
+    ]
+
+
+def loaded_batches(settings: Settings, target: RedshiftTarget) -> list[str]:
+    rows = statements(
+        "SELECT batch_date FROM loaded_batches ORDER BY 1", target=target, settings=settings
     )
-    while data.describe_statement(Id=statement["Id"])["Status"] not in {"FINISHED", "FAILED"}:
-        time.sleep(0.05)
-    records = data.get_statement_result(Id=statement["Id"])["Records"]
-    return [record[0]["stringValue"] for record in records]
+    return [row[0] for row in rows]
+
+
+def run_records(settings: Settings, target: RedshiftTarget, run_id: str) -> list[list[Any]]:
+    return statements(
+        "SELECT step, status, rows_in, rows_out, quarantined, dq_score, detail FROM pipeline_run "
+        f"WHERE run_id = '{run_id}' ORDER BY finished_at, step",
+        target=target,
+        settings=settings,
+    )
 
 
 def test_pipeline_runs_fails_at_a_step_and_resumes_there(
@@ -146,7 +192,7 @@ def test_pipeline_runs_fails_at_a_step_and_resumes_there(
     done = execute(
         settings, deployed["arn"], {"run_id": "r1", "batch_dates": batches, "resume_from": ""}
     )
-    assert done["status"] == "SUCCEEDED", done.get("cause")
+    assert done["status"] == "SUCCEEDED", (done.get("cause"), done["failures"])
     assert traced_steps(settings, bucket, "r1") == jobs
     assert loaded_batches(settings, deployed["target"]) == ["2026-01-01", "2026-01-02"]
     markers = client("s3", settings).list_objects_v2(
@@ -155,6 +201,17 @@ def test_pipeline_runs_fails_at_a_step_and_resumes_there(
     assert [o["Key"] for o in markers["Contents"]] == [
         f"_jobs/load_warehouse/batch={d}/finished.json" for d in batches.split(",")
     ]
+    records = run_records(settings, deployed["target"], "r1")
+    assert [row[:2] for row in records] == [
+        *([name, "SUCCEEDED"] for name in PIPELINE.step_names()),
+        ["pipeline", "SUCCEEDED"],
+    ]
+    by_step = {row[0]: row for row in records}
+    # a job's row is what its summary said; the load's counts its batches and rows
+    assert by_step["facts"][2:6] == [5, 1, None, "99.50"]
+    assert json.loads(by_step["facts"][6]) == {"traced": "facts"}
+    assert by_step["load_warehouse"][2:4] == [2, 2]
+    assert json.loads(by_step["pipeline"][6])["batch_dates"] == batches
 
     failing = names.glue_job("quality_warehouse")
     client("s3", settings).put_object(Bucket=bucket, Key=f"fail/{failing}", Body=b"")
@@ -167,6 +224,15 @@ def test_pipeline_runs_fails_at_a_step_and_resumes_there(
     order = [job.name for job in PIPELINE.glue_jobs]
     ran_before_failing = [names.glue_job(n) for n in order[: order.index("quality_warehouse")]]
     assert traced_steps(settings, bucket, "r2") == sorted(ran_before_failing)
+    failures = [
+        row for row in run_records(settings, deployed["target"], "r2") if row[1] == "FAILED"
+    ]
+    assert [row[0] for row in failures] == ["quality_warehouse", "pipeline"]
+    for row in failures:  # what a resume needs: the step, its error and the batch dates
+        detail = json.loads(row[6])
+        assert detail["step"] == "quality_warehouse"
+        assert detail["batch_dates"] == batches
+        assert "planted failure" in json.dumps(detail["error"])
 
     client("s3", settings).delete_object(Bucket=bucket, Key=f"fail/{failing}")
     resumed = execute(  # the failed run, resumed under its own id, as `ecomdw run --resume` does
@@ -177,3 +243,11 @@ def test_pipeline_runs_fails_at_a_step_and_resumes_there(
     assert resumed["status"] == "SUCCEEDED", resumed.get("cause")
     assert traced_steps(settings, bucket, "r2") == sorted([*ran_before_failing, failing])
     assert loaded_batches(settings, deployed["target"]) == ["2026-01-01", "2026-01-02"]
+    after = [row[:2] for row in run_records(settings, deployed["target"], "r2")]
+    assert ["quality_warehouse", "FAILED"] in after  # the failed rows stay
+    assert after[-4:] == [  # the resumed steps add theirs
+        ["quality_warehouse", "SUCCEEDED"],
+        ["load_warehouse", "SUCCEEDED"],
+        ["crawl_processed", "SUCCEEDED"],
+        ["pipeline", "SUCCEEDED"],
+    ]

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from ecomdw.cli.local_pipeline import Deployment, deploy_for_run
 from ecomdw.core.aws import client
 from ecomdw.core.settings import Settings
 from ecomdw.etl.pipeline import PIPELINE, RedshiftTarget
 from ecomdw.infra.pipeline import PipelineInput
+from ecomdw.infra.runs import Deployment, deploy_for_run
 
 pytestmark = [pytest.mark.integration, pytest.mark.ecomdw_emulation]
 

@@ -29,7 +29,7 @@ from ecomdw.infra.environments import (
     parameters_for,
 )
 from ecomdw.infra.synth import CONCERNS, SynthesizedStack
-from ecomdw.warehouse.load import batch_template_sql
+from ecomdw.warehouse.load import batch_template_sql, loaded_rows_sql
 
 pytestmark = pytest.mark.unit
 
@@ -198,6 +198,7 @@ def test_the_state_machine_is_the_pipelines_loading_its_warehouse(
         names,
         RedshiftTarget(names.redshift_database, **_snake(target)),
         batch_template_sql(f"s3://{names.processed_bucket}", BATCH_DATE),
+        loaded_rows_sql(),
     )
     assert definition == json.loads(json.dumps(expected, sort_keys=True))
     merge = definition["States"]["load_warehouse"]["ItemProcessor"]["States"]["merge_batch"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ecomdw.warehouse.executors import DuckDBExecutor, WarehouseError
-from ecomdw.warehouse.translate import catalog_from_ddl
+from ecomdw.warehouse.translate import bind_parameters, catalog_from_ddl
 
 pytestmark = [pytest.mark.unit, pytest.mark.duckdb]
 
@@ -81,3 +81,15 @@ def test_declared_catalog_types_tables_the_executor_did_not_create() -> None:
     assert executor.catalog()["q"] == {"k": "CHAR(3)", "n": "INTEGER"}
     result = executor.run("select count(*), sum(n) / sum(n + 1) from q where k = 'a'")
     assert result is not None and result.rows == [(2, 0)]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['{"error": "No module named \'x\'", "cause": "a\\\\b \\"quoted\\""}', "tab\there", "\\"],
+)
+def test_a_bound_parameter_arrives_exactly_as_sent(value: str) -> None:
+    """The Data API binds a parameter as a value: quotes and backslashes in it stay as they
+    are, though Redshift's string literals take a backslash as an escape."""
+    result = DuckDBExecutor().run(bind_parameters("SELECT :value AS v", {"value": value}))
+    assert result is not None
+    assert result.rows == [(value,)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -19,13 +19,13 @@ from ecomdw.core.aws import client
 from ecomdw.core.errors import UserError
 from ecomdw.core.names import Environment
 from ecomdw.core.settings import Settings, load_settings
-from ecomdw.infra import catalog
 from ecomdw.infra.artifact import Artifact, build
-from ecomdw.infra.deploy import PropertyChange, Rollout, StackPlan, apply_stack, stack_outputs
+from ecomdw.infra.deploy import PropertyChange, Rollout, StackPlan
 from ecomdw.infra.environments import parameters_for
 from ecomdw.infra.pipeline import PipelineInput
 from ecomdw.infra.release import deploy as deploy_release
-from ecomdw.infra.release import upload_scripts, verified_artifact
+from ecomdw.infra.release import verified_artifact
+from ecomdw.infra.runs import deploy_to_emulator
 from ecomdw.infra.synth import stacks, write_templates
 
 app = typer.Typer(help="CloudFormation stacks: synthesize, deploy, promote.", no_args_is_help=True)
@@ -176,22 +176,6 @@ def _emulator(settings: Settings) -> Iterator[str]:
 
     with EmbeddedEmulator(home=settings.home) as emulator:
         yield emulator.endpoint
-
-
-def deploy_to_emulator(
-    settings: Settings, on_stack: Callable[[str, str], None] = lambda _name, _outcome: None
-) -> dict[str, dict[str, str]]:
-    """Every stack of `settings.env` into the emulator at `settings.endpoint_url`, the
-    artifact's scripts uploaded before the jobs that run them: concern -> the stack's outputs."""
-    clients = _clients(settings)
-    artifact = build(PipelineInput().scripts)
-    outputs = {}
-    for stack in stacks(settings.env, settings, artifact=artifact):
-        if stack.concern == catalog.CONCERN:
-            upload_scripts(clients, settings, artifact)
-        on_stack(stack.name, apply_stack(clients, stack))
-        outputs[stack.concern] = stack_outputs(clients, stack)
-    return outputs
 
 
 def _deploy_local(settings: Settings) -> None:

@@ -3,98 +3,52 @@
 Starts the embedded emulator (or uses the long-lived one), deploys the stacks into it, takes a
 raw folder (generated, or a user's own exports with `--input`), checks it against the landing
 contract (records read = accepted + quarantined), lands it in the raw bucket, and starts one
-execution of the pipeline's state machine over every batch date not loaded yet: each Glue job
-takes all of them in one run, the load MERGEs them into the warehouse one batch at a time.
+execution of the pipeline's state machine over every batch not loaded yet (`pending`): each
+Glue job takes all of them in one run, the load MERGEs them into the warehouse one batch at a
+time, and the state machine records the run (`pipeline_run`) as it goes; this command shows it.
 The embedded emulator forgets its buckets when it stops, so the run keeps them in the home
 folder between runs; the warehouse is the DuckDB file behind the emulated Data API.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import typer
-from pyarrow import fs
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from ecomdw.cli.local_pipeline import (
-    Deployment,
-    Execution,
-    deploy_for_run,
-    execute,
-    last_failed_run,
-    loaded_batches,
-    raw_batches,
-    record_run,
-)
-from ecomdw.core.aws import s3_filesystem
-from ecomdw.core.contract import ContractReport, read_raw_tree
 from ecomdw.core.errors import UserError
 from ecomdw.core.generator import GeneratorConfig, generate
-from ecomdw.core.model import WAREHOUSE_TABLES
 from ecomdw.core.settings import Settings, load_settings
-from ecomdw.core.storage import S3Location, upload_tree
 from ecomdw.emulation.server import EmbeddedEmulator, running_state
 from ecomdw.emulation.stepfunctions import SECOND_SECONDS_VARIABLE
+from ecomdw.etl.pipeline import PENDING_BATCHES
+from ecomdw.infra.runs import (
+    Deployment,
+    Execution,
+    buckets_folder,
+    deploy_for_run,
+    execute,
+    keep_buckets,
+    land,
+    last_failed_run,
+    new_run_id,
+    pending_batches,
+    quarantined_per_reason,
+    restore_buckets,
+    rules_passed,
+    table_rows,
+)
 from ecomdw.warehouse.executors import RedshiftDataApiExecutor
 
 out = Console()
 # The load polls the Data API every 5 state-machine seconds; the local warehouse answers in ms.
 LOCAL_SECOND_SECONDS = "0.01"
-KEPT_BUCKETS = ("raw", "processed")
-
-
-def new_run_id() -> str:
-    return f"run-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-
-
-def check_balance(report: ContractReport) -> None:
-    """records read = accepted + quarantined for every entity and batch, or the run stops."""
-    for (batch_date, entity), counts in report.counts.items():
-        if counts.read != counts.loaded + counts.quarantined:
-            raise UserError(
-                f"{entity} batch {batch_date}: read {counts.read} != accepted {counts.loaded} "
-                f"+ quarantined {counts.quarantined}"
-            )
-
-
-def buckets_folder(settings: Settings) -> Path:
-    return settings.home / "buckets"
-
-
-def restore_buckets(settings: Settings) -> None:
-    """Put the buckets an earlier run kept back into the (empty) embedded emulator."""
-    for purpose in KEPT_BUCKETS:
-        kept = buckets_folder(settings) / purpose
-        if kept.is_dir() and any(kept.iterdir()):
-            upload_tree(kept, S3Location(settings.names.bucket(purpose), ""), settings)
-
-
-def keep_buckets(settings: Settings) -> None:
-    """Copy the buckets to the home folder, replacing what an earlier run kept."""
-    s3 = s3_filesystem(settings)
-    for purpose in KEPT_BUCKETS:
-        kept = buckets_folder(settings) / purpose
-        fresh = kept.with_name(f"{purpose}.new")
-        shutil.rmtree(fresh, ignore_errors=True)
-        fresh.mkdir(parents=True)
-        fs.copy_files(
-            settings.names.bucket(purpose),
-            str(fresh),
-            source_filesystem=s3,
-            destination_filesystem=fs.LocalFileSystem(),
-        )
-        shutil.rmtree(kept, ignore_errors=True)
-        fresh.rename(kept)
 
 
 @contextmanager
@@ -151,67 +105,41 @@ def steps_table(execution: Execution) -> Table:
     return table
 
 
-def rows_of(warehouse: RedshiftDataApiExecutor, sql: str) -> list[tuple[Any, ...]]:
-    result = warehouse.run(sql)
-    return result.rows if result is not None else []
-
-
 def summary_tables(warehouse: RedshiftDataApiExecutor, run_id: str | None) -> list[Table]:
     """Rows per warehouse table, quarantined per reason, and the run's data-quality score."""
-    counted = " UNION ALL ".join(
-        f"SELECT '{t.name}', COUNT(*) FROM {t.name}" for t in WAREHOUSE_TABLES
-    )
     rows = Table(title="rows per warehouse table")
     rows.add_column("table")
     rows.add_column("rows", justify="right")
-    for name, count in rows_of(warehouse, counted):
-        rows.add_row(str(name), f"{count:,}")
+    for name, count in table_rows(warehouse):
+        rows.add_row(name, f"{count:,}")
     reasons = Table(title="quarantined per reason")
     for name in ("entity", "reason", "records"):
         reasons.add_column(name, justify="right" if name == "records" else "left")
-    per_reason = "SELECT entity, reason, COUNT(*) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 2"
-    for entity, reason, count in rows_of(warehouse, per_reason):
-        reasons.add_row(str(entity), str(reason), f"{count:,}")
+    for entity, reason, count in quarantined_per_reason(warehouse):
+        reasons.add_row(entity, reason, f"{count:,}")
     quality = Table(title="data quality of this run")
     quality.add_column("rules checked", justify="right")
     quality.add_column("passed", justify="right")
     quality.add_column("score", justify="right")
-    scored = rows_of(
-        warehouse,
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN passed THEN 1 ELSE 0 END), 0) FROM dq_result "
-        f"WHERE run_id = '{run_id}'",
-    )
-    checked, passed = scored[0] if scored else (0, 0)
+    checked, passed = rules_passed(warehouse, run_id) if run_id else (0, 0)
     score = f"{100 * passed / checked:.1f}%" if checked else "n/a (no results)"
     quality.add_row(str(checked), str(passed), score)
     return [rows, reasons, quality]
 
 
-def land(input_dir: Path, settings: Settings, raw_uri: str) -> ContractReport:
-    """The landing contract's check of the raw folder, then the folder in the raw bucket."""
-    report = read_raw_tree(input_dir)
-    if not report.counts:
-        raise UserError(f"no batches under {input_dir}: expected <entity>/ingest_date=.../")
-    check_balance(report)
-    upload_tree(input_dir, S3Location.parse(raw_uri), settings)
-    return report
-
-
 def follow(
-    settings: Settings, deployment: Deployment, run_id: str, dates: list[dt.date], resume_from: str
+    settings: Settings, deployment: Deployment, run_id: str, batch_dates: str, resume_from: str
 ) -> Execution:
-    """One execution over `dates`, shown live step by step, recorded in pipeline_run."""
+    """One execution, shown live step by step (the state machine records it)."""
     with Live(console=out, refresh_per_second=4, transient=False) as live:
-        execution = execute(
+        return execute(
             settings,
             deployment,
             run_id,
-            dates,
+            batch_dates,
             resume_from=resume_from,
             on_progress=lambda progress: live.update(steps_table(progress)),
         )
-    record_run(deployment.warehouse, run_id, execution, dates)
-    return execution
 
 
 def run(
@@ -241,7 +169,8 @@ def run(
             failed = last_failed_run(deployment.warehouse)
             if failed is None:
                 raise UserError("the last run did not fail: nothing to resume")
-            run_id, dates, resume_from = failed.run_id, failed.batch_dates, failed.failed_step
+            run_id, batch_dates, resume_from = failed.run_id, failed.batch_dates, failed.failed_step
+            what = f"batches {batch_dates}, resuming at {resume_from}"
         else:
             if input_dir is None:
                 input_dir = settings.home / "sample"
@@ -255,21 +184,15 @@ def run(
                 )
                 generate(config, input_dir, overwrite=True)
             land(input_dir, settings, deployment.raw_uri)
-            run_id, resume_from = new_run_id(), ""
-            pending = raw_batches(settings, deployment.raw_uri) - loaded_batches(
-                deployment.warehouse
-            )
-            dates = sorted(pending)
-        if not dates:
+            run_id, batch_dates, resume_from = new_run_id(), PENDING_BATCHES, ""
+            pending = pending_batches(settings, deployment)
+            what = f"{len(pending)} batch(es) {pending[0]} .. {pending[-1]}" if pending else ""
+        if not what:
             out.print("nothing to do: every batch in the raw bucket is loaded")
             execution = None
         else:
-            out.print(
-                f"run {run_id}: {len(dates)} batch(es) {dates[0]} .. {dates[-1]}"
-                + (f", resuming at {resume_from}" if resume_from else ""),
-                highlight=False,
-            )
-            execution = follow(settings, deployment, run_id, dates, resume_from)
+            out.print(f"run {run_id}: {what}", highlight=False)
+            execution = follow(settings, deployment, run_id, batch_dates, resume_from)
         for table in summary_tables(deployment.warehouse, run_id if execution else None):
             out.print(table)
     out.print(

@@ -23,6 +23,7 @@ pipeline's own state machine here, this module adds:
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import os
 import re
@@ -34,6 +35,8 @@ from functools import cache
 from typing import Any
 
 import boto3
+import botocore.session
+from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
@@ -91,10 +94,12 @@ def _extend_moto_once() -> None:
     _wait_for_sync_tasks_without_a_callback()
     _read_escapes_in_intrinsic_strings()
     _name_sdk_services_as_boto3_does()
+    _case_sdk_parameters_as_aws_does()
     _name_sdk_errors_as_aws_does()
     _create_cloudformation_state_machines_in_the_executing_backend()
     _scale_retry_intervals_and_waits()
     _page_execution_history_as_aws_does()
+    _stamp_context_times_as_aws_does()
 
 
 def _route_integrations_to(endpoint: Callable[[], str]) -> None:
@@ -331,6 +336,37 @@ def _name_sdk_services_as_boto3_does() -> None:
             overrides.setdefault(service.replace("-", ""), service)
 
 
+def _case_sdk_parameters_as_aws_does() -> None:
+    """AWS SDK integrations take every parameter name in PascalCase, nested ones too, and Step
+    Functions hands the service its own casing ("Learning to use AWS service SDK integrations":
+    the Data API's `SqlParameter` is `{"Name": ..., "Value": ...}` in a state machine and
+    `{"name": ..., "value": ...}` on the wire). moto passes them as written, so boto3 refuses
+    the nested ones: here they are cased by the operation's input shape first."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (  # noqa: E501
+        StateTaskServiceAwsSdk,
+    )
+
+    session = botocore.session.get_session()
+
+    @cache
+    def input_shape(service: str, action: str) -> Any:
+        model = session.get_service_model(service)
+        operation = next(n for n in model.operation_names if xform_name(n) == action)
+        return model.operation_model(operation).input_shape
+
+    def normalise(
+        self: Any,
+        parameters: dict[str, Any],
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        service = self._get_boto_service_name(boto_service_name)
+        action = self._get_boto_service_action(service_action_name)
+        self._to_boto_request(parameters, input_shape(service, action))
+
+    StateTaskServiceAwsSdk._normalise_parameters = normalise  # type: ignore[method-assign]
+
+
 def sdk_error_name(service_prefix: str, error: Exception) -> str:
     """`Service.ErrorCodeException`: an SDK integration's error name, as AWS documents it."""
     code = error.response["Error"]["Code"] if isinstance(error, ClientError) else None
@@ -492,3 +528,33 @@ def _page_execution_history_as_aws_does() -> None:
         return ActionResult(page)
 
     StepFunctionResponse.get_execution_history = get_execution_history  # type: ignore[method-assign]
+
+
+def aws_instant(moment: dt.datetime | str) -> str:
+    """A time as the context object gives it on AWS: `2019-03-26T20:14:13.192Z` (ISO 8601, UTC,
+    milliseconds; "Accessing execution data from the Context object")."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    utc = moment.astimezone(dt.UTC) if moment.tzinfo else moment
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+
+
+def _stamp_context_times_as_aws_does() -> None:
+    """`$$.Execution.StartTime` and `$$.State.EnteredTime` as the text AWS gives: moto hands the
+    first over as a datetime (a state passing it on sends it JSON-quoted) and the second as
+    Python's `isoformat` (`+00:00`, microseconds)."""
+    from moto.stepfunctions.parser.asl.component.state import state
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    def state_data(**fields: Any) -> dict[str, Any]:
+        return {**fields, "EnteredTime": aws_instant(fields["EnteredTime"])}
+
+    setattr(state, "StateData", state_data)  # noqa: B010 (the name the module calls)
+    details = Execution.get_start_execution_details
+
+    def start_details(self: Any) -> Any:
+        started = details(self)
+        started.start_time = aws_instant(started.start_time)  # type: ignore[misc]
+        return started
+
+    Execution.get_start_execution_details = start_details  # type: ignore[method-assign]

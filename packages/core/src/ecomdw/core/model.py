@@ -524,7 +524,9 @@ BATCH_LINEAGE = Entity(
 PIPELINE_RUN = Entity(
     name="pipeline_run",
     layer=Layer.AUDIT,
-    key=("run_id", "step"),
+    description="One row per step the pipeline ran, and one `pipeline` row per execution, "
+    "written by the state machine as each ends (a resumed step adds a row, it keeps the old)",
+    key=("run_id", "step", "started_at"),
     dist_style=DistStyle.EVEN,
     sort_key=("started_at",),
     columns=(
@@ -533,7 +535,10 @@ PIPELINE_RUN = Entity(
         Column("status", varchar(16), nullable=False),
         Column("started_at", TIMESTAMP, nullable=False),
         Column("finished_at", TIMESTAMP),
-        Column("rows_out", BIGINT),
+        Column("rows_in", BIGINT, description="records or rows the step read"),
+        Column("rows_out", BIGINT, description="rows the step wrote"),
+        Column("quarantined", BIGINT, description="records the step quarantined"),
+        Column("dq_score", decimal(5, 2), description="share of rules passed, in percent"),
         Column("detail", varchar(4096)),
     ),
 )

@@ -57,6 +57,12 @@ def run_plan_key(run_id: str) -> str:
     return f"{RUN_PLANS}/{run_id}/batch_dates.json"
 
 
+def run_step_key(run_id: str, step: str) -> str:
+    """Where in the processed bucket a job reports what its run of `step` read and wrote (a
+    JSON object: rows_in, rows_out, quarantined, dq_score, detail), for the run's records."""
+    return f"{RUN_PLANS}/{run_id}/steps/{step}.json"
+
+
 SOURCE_LINE = "source_line"  # not `line_number`: order_items has one (the order line)
 LINEAGE_OF_STAGED = (
     Column("batch_date", DATE, nullable=False),

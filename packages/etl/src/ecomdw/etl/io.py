@@ -9,21 +9,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as fn
-from pyspark.sql.types import BinaryType, StringType, StructField, StructType
+from pyspark.sql.types import BinaryType, LongType, StringType, StructField, StructType
 
 from ecomdw.core.contract import BATCH_PARTITION, extension
-from ecomdw.core.model import Entity
+from ecomdw.core.model import BATCH_LINEAGE, Entity
 from ecomdw.core.processed import (
     BATCH_FOLDER,
     JOB_MARKERS,
     WAREHOUSE,
     job_marker_key,
     run_plan_key,
+    run_step_key,
 )
 
 RAW_FILES_SCHEMA = StructType(
@@ -157,14 +159,53 @@ def write_warehouse_table(
     table: Entity,
     batches: Iterable[dt.date],
     job: str,
-) -> None:
+) -> int:
     """`write_batches` of `table`'s columns into its warehouse folder (with placeholders), and
-    `<job>: <table>: N rows` printed, counted as written (an `Observation`), not in a 2nd pass."""
+    `<job>: <table>: N rows` printed, counted as written (an `Observation`), not in a 2nd pass:
+    the rows written."""
     counted = Observation(f"{job}_{table.name}")
     observed = frame.observe(counted, fn.count(fn.lit(1)).alias("rows"))
     uri = join_uri(processed_uri, WAREHOUSE, table.name)
     write_batches(observed, uri, table.column_names, batches, placeholders=True)
-    print(f"{job}: {table.name}: {counted.get.get('rows', 0)} rows")
+    rows = int(counted.get.get("rows", 0))
+    print(f"{job}: {table.name}: {rows} rows")
+    return rows
+
+
+@dataclass(frozen=True)
+class StepSummary:
+    """What a job's run read and wrote, for the run's records (`pipeline_run`): the state
+    machine reads it back from `run_step_key` once the job has succeeded."""
+
+    rows_in: int | None = None
+    rows_out: int | None = None
+    quarantined: int | None = None
+    dq_score: float | None = None
+    detail: Mapping[str, object] = field(default_factory=dict)
+
+
+def write_step_summary(
+    spark: SparkSession, processed_uri: str, run_id: str, step: str, summary: StepSummary
+) -> None:
+    _write_json(spark, join_uri(processed_uri, run_step_key(run_id, step)), asdict(summary))
+
+
+def records_staged(
+    spark: SparkSession, processed_uri: str, entities: Iterable[Entity], batches: Iterable[dt.date]
+) -> int:
+    """Records of `entities` the stage loaded in `batches`, from the batch lineage it wrote:
+    what a job reading those staged batches takes in, without counting them again."""
+    lineage = read_batches(
+        spark,
+        join_uri(processed_uri, WAREHOUSE, BATCH_LINEAGE.name),
+        StructType(
+            [StructField("entity", StringType()), StructField("records_loaded", LongType())]
+        ),
+        only=batches,
+    )
+    names = [entity.name for entity in entities]
+    total = lineage.where(fn.col("entity").isin(names)).agg(fn.sum("records_loaded")).first()
+    return int(total[0] or 0) if total else 0
 
 
 def _batch_folder(uri: str, day: dt.date) -> str:

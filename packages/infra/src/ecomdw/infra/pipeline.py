@@ -20,7 +20,7 @@ from ecomdw.etl.pipeline import (
     RedshiftTarget,
     state_machine,
 )
-from ecomdw.warehouse.load import batch_template_sql
+from ecomdw.warehouse.load import batch_template_sql, loaded_rows_sql
 
 
 def script_file(job: GlueJob) -> str:
@@ -55,4 +55,4 @@ class PipelineInput:
     def definition(self, names: ResourceNames, target: RedshiftTarget) -> dict[str, Any]:
         """The state machine: the pipeline's jobs, then its load from the processed bucket."""
         load = batch_template_sql(f"s3://{names.processed_bucket}", BATCH_DATE)
-        return state_machine(self.pipeline, names, target, load)
+        return state_machine(self.pipeline, names, target, load, loaded_rows_sql())

@@ -138,6 +138,19 @@ def batch_template_sql(
     return load_batch_sql(folders, iam_role)
 
 
+def loaded_rows_sql(run_id: str = ":run_id") -> str:
+    """An SQL expression of the rows a run's load wrote: those stamped with its `run_id`, over
+    every table the load MERGEs that stamps its rows (a row the run left as it was keeps the
+    run that last changed it)."""
+    stamped = [
+        t.name
+        for t in in_dependency_order(WAREHOUSE_TABLES)
+        if t.name not in RUN_LOG_TABLES and "run_id" in t.column_names
+    ]
+    counts = (f"(SELECT COUNT(*) FROM {name} WHERE run_id = {run_id})" for name in stamped)
+    return f"({' + '.join(counts)})"
+
+
 def _filesystem(root: str, settings: Settings | None) -> tuple[fs.FileSystem, str]:
     if is_s3(root):
         from ecomdw.core.aws import s3_filesystem

@@ -23,10 +23,13 @@ from ecomdw.core.model import (
 from ecomdw.core.processed import STAGED, WAREHOUSE
 from ecomdw.core.spark_schema import struct_type
 from ecomdw.etl.io import (
+    StepSummary,
     finished_batches,
     join_uri,
     mark_finished,
     read_batches,
+    records_staged,
+    write_step_summary,
     write_warehouse_table,
 )
 from ecomdw.etl.jobs.runtime import JobOptions, batch_dates, job_session, resolve_options
@@ -44,6 +47,7 @@ def run(spark: SparkSession, options: JobOptions) -> None:
     batches = batch_dates(options, spark, lambda: finished_batches(spark, processed, UPSTREAM), JOB)
     if not batches:
         print(f"{JOB}: no batch to process")
+        write_step_summary(spark, processed, options.run_id, JOB, StepSummary(0, 0))
         return
 
     def staged(entity: Entity) -> DataFrame:
@@ -76,11 +80,15 @@ def run(spark: SparkSession, options: JobOptions) -> None:
     # Side by side: on the dimensions' few rows, most of each write is the driver planning and
     # compiling it while the cores wait.
     with ThreadPoolExecutor(max_workers=len(outputs)) as pool:
-        for done in [
-            pool.submit(write_warehouse_table, rows, processed, table, batches, JOB)
+        written = {
+            table.name: pool.submit(write_warehouse_table, rows, processed, table, batches, JOB)
             for table, rows in outputs
-        ]:
-            done.result()
+        }
+        rows_out = {name: done.result() for name, done in written.items()}
+    sources = {e.name: e for e in [*(raw for raw, _ in SCD2), *(e for e, _ in DATES_SEEN)]}
+    rows_in = records_staged(spark, processed, sources.values(), batches)
+    summary = StepSummary(rows_in, sum(rows_out.values()), detail={"rows_out": rows_out})
+    write_step_summary(spark, processed, options.run_id, JOB, summary)
     mark_finished(spark, processed, JOB, batches, options.run_id)
     print(f"{JOB}: batches {len(batches)}")
 

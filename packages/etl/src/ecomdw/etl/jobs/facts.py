@@ -29,11 +29,14 @@ from ecomdw.core.model import (
 from ecomdw.core.processed import STAGED, WAREHOUSE
 from ecomdw.core.spark_schema import struct_type
 from ecomdw.etl.io import (
+    StepSummary,
     batch_dates_under,
     finished_batches,
     join_uri,
     mark_finished,
     read_batches,
+    records_staged,
+    write_step_summary,
     write_warehouse_table,
 )
 from ecomdw.etl.jobs.runtime import JobOptions, batch_dates, job_session, resolve_options
@@ -55,6 +58,7 @@ from ecomdw.etl.transforms.stage import staged_schema
 JOB = "facts"
 CONCURRENT_WRITES = 2
 UPSTREAM = "dimensions"
+SOURCES = (ORDERS, ORDER_ITEMS, PAYMENTS, EXCHANGE_RATES)
 
 
 class MissingRateError(RuntimeError):
@@ -66,6 +70,7 @@ def run(spark: SparkSession, options: JobOptions) -> None:
     batches = batch_dates(options, spark, lambda: finished_batches(spark, processed, UPSTREAM), JOB)
     if not batches:
         print(f"{JOB}: no batch to process")
+        write_step_summary(spark, processed, options.run_id, JOB, StepSummary(0, 0))
         return
     last = max(batches)
 
@@ -105,8 +110,10 @@ def run(spark: SparkSession, options: JobOptions) -> None:
     if any(unconverted.values()):
         raise MissingRateError(f"no USD rate on or before: {unconverted}")
 
+    rows_out: dict[str, int] = {}
+
     def write(table: Entity, frame: DataFrame) -> None:
-        write_warehouse_table(frame, processed, table, batches, JOB)
+        rows_out[table.name] = write_warehouse_table(frame, processed, table, batches, JOB)
 
     # Written side by side, so that one table's last tasks do not leave a core idle; fact_order
     # sums the lines, so it waits for them.
@@ -135,6 +142,9 @@ def run(spark: SparkSession, options: JobOptions) -> None:
         write(FACT_ORDER, order_facts(touched, written_lines, rates, customers, options.run_id))
         rates_written.result()
         payments_written.result()
+    rows_in = records_staged(spark, processed, SOURCES, batches)
+    summary = StepSummary(rows_in, sum(rows_out.values()), detail={"rows_out": rows_out})
+    write_step_summary(spark, processed, options.run_id, JOB, summary)
     mark_finished(spark, processed, JOB, batches, options.run_id)
 
 

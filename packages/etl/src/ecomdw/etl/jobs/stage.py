@@ -17,6 +17,7 @@ from pyspark.sql import functions as fn
 from ecomdw.core.model import BATCH_LINEAGE, QUARANTINE, RAW_ENTITIES
 from ecomdw.core.processed import STAGED, WAREHOUSE
 from ecomdw.etl.io import (
+    StepSummary,
     finished_batches,
     join_uri,
     mark_finished,
@@ -24,6 +25,7 @@ from ecomdw.etl.io import (
     read_raw_files,
     write_batches,
     write_run_plan,
+    write_step_summary,
 )
 from ecomdw.etl.jobs.runtime import (
     JobOptions,
@@ -65,6 +67,7 @@ def run(spark: SparkSession, options: JobOptions) -> None:
     write_run_plan(spark, options.processed_uri, options.run_id, load_plan(spark, options, batches))
     if not batches:
         print(f"{JOB}: no batch to stage")
+        write_step_summary(spark, options.processed_uri, options.run_id, JOB, StepSummary(0, 0, 0))
         return
     processed = options.processed_uri
     # Raw files are parsed whole, one task per split, and the cached records keep those
@@ -102,15 +105,16 @@ def run(spark: SparkSession, options: JobOptions) -> None:
         ]
         for done in written:
             done.result()
+    measures = ("records_read", "records_loaded", "records_quarantined")
+    per_entity = counts.groupBy("entity").agg(*(fn.sum(c).alias(c) for c in measures))
+    entities = {row.entity: [int(row[c]) for c in measures] for row in per_entity.collect()}
+    for entity, (read, loaded, quarantined) in sorted(entities.items()):
+        print(f"{JOB}: {entity}: read {read} = loaded {loaded} + quarantined {quarantined}")
+    read, loaded, quarantined = (sum(n[i] for n in entities.values()) for i in range(3))
+    detail = {"read_loaded_quarantined": entities}
+    summary = StepSummary(read, loaded, quarantined, detail=detail)
+    write_step_summary(spark, processed, options.run_id, JOB, summary)
     mark_finished(spark, processed, JOB, batches, options.run_id)
-    summary = counts.groupBy("entity").agg(
-        *(fn.sum(c).alias(c) for c in ("records_read", "records_loaded", "records_quarantined"))
-    )
-    for row in summary.orderBy("entity").collect():
-        print(
-            f"{JOB}: {row.entity}: read {row.records_read} = loaded {row.records_loaded} "
-            f"+ quarantined {row.records_quarantined}"
-        )
     print(f"{JOB}: late arrivals {result.late_arrivals.count()}; batches {len(batches)}")
 
 

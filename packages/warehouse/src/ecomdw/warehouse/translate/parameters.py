@@ -38,8 +38,8 @@ def bind_parameters(sql: str, values: Mapping[str, str]) -> str:
     """`:name` placeholders replaced by their values as string literals.
 
     The Data API sends parameter values as text and Redshift casts them to the type the
-    context needs; a string literal gets the same treatment. A placeholder without a value
-    raises TranslationError naming it.
+    context needs; a string literal holding exactly the value gets the same treatment. A
+    placeholder without a value raises TranslationError naming it.
     """
     tokens = _tokens(sql)
     pieces: list[str] = []
@@ -49,7 +49,9 @@ def bind_parameters(sql: str, values: Mapping[str, str]) -> str:
             continue
         if name.text not in values:
             raise TranslationError(f"no value given for the parameter :{name.text}")
-        literal = "'" + values[name.text].replace("'", "''") + "'"
+        # The value as it is: Redshift's literals take `\` as an escape, so it is doubled.
+        escaped = values[name.text].replace("\\", "\\\\").replace("'", "''")
+        literal = f"'{escaped}'"
         pieces += [sql[copied_to : colon.start], literal]
         copied_to = name.end + 1
     return "".join([*pieces, sql[copied_to:]])

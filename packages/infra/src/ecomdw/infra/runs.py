@@ -1,9 +1,10 @@
-"""The pipeline on the emulator: what a run needs deployed, its pending batches, its execution.
+"""Running the deployed pipeline: deploy it into the emulator, land a raw folder, start one
+execution of its state machine and follow it, and read back what the run recorded.
 
-`deploy_for_run` deploys the environment's stacks, as they deploy to AWS. The run ledger is the
-warehouse itself: a batch is loaded once `batch_lineage` holds it, and every run leaves
-`pipeline_run` rows (one per step, and one `pipeline` row whose detail keeps the batch dates
-and the failed step, which is what `--resume` reads).
+The pipeline's own steps keep the records (`pipeline_run`, the batch lineage, the load's batch
+markers: see `ecomdw.etl.pipeline`), so this module only starts executions and reads; a run
+started through the AWS API alone leaves the same records. The CLI (`ecomdw run`) shows what
+these functions return.
 """
 
 from __future__ import annotations
@@ -11,24 +12,57 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from ecomdw.cli.infra import deploy_to_emulator
-from ecomdw.core.aws import client
-from ecomdw.core.contract import BATCH_PARTITION
-from ecomdw.core.model import RAW_ENTITIES
+from pyarrow import fs
+
+from ecomdw.core.aws import client, s3_filesystem
+from ecomdw.core.contract import BATCH_PARTITION, ContractReport, read_raw_tree
+from ecomdw.core.errors import UserError
+from ecomdw.core.model import QUARANTINE, RAW_ENTITIES, WAREHOUSE_TABLES
 from ecomdw.core.settings import Settings
-from ecomdw.core.storage import S3Location
-from ecomdw.etl.pipeline import PIPELINE, Pipeline
-from ecomdw.infra import orchestration, storage, warehouse
+from ecomdw.core.storage import S3Location, upload_tree
+from ecomdw.etl.pipeline import PENDING_BATCHES, PIPELINE, RUN_STEP, Pipeline
+from ecomdw.infra import catalog, orchestration, storage, warehouse
+from ecomdw.infra.artifact import build
+from ecomdw.infra.deploy import apply_stack, stack_outputs
+from ecomdw.infra.pipeline import PipelineInput
+from ecomdw.infra.release import upload_scripts
+from ecomdw.infra.synth import stacks
 from ecomdw.warehouse.executors import RedshiftDataApiExecutor
 from ecomdw.warehouse.load import create_warehouse_sql
 from ecomdw.warehouse.views import create_views
 
-RUN_STEP = "pipeline"  # the pipeline_run row of the run as a whole
+KEPT_BUCKETS = ("raw", "processed")
+
+
+def new_run_id() -> str:
+    return f"run-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def deploy_to_emulator(
+    settings: Settings, on_stack: Callable[[str, str], None] = lambda _name, _outcome: None
+) -> dict[str, dict[str, str]]:
+    """Every stack of `settings.env` into the emulator at `settings.endpoint_url`, the
+    artifact's scripts uploaded before the jobs that run them: concern -> the stack's outputs."""
+
+    def clients(service: str, region: str) -> Any:
+        return client(service, settings.model_copy(update={"region": region}))
+
+    artifact = build(PipelineInput().scripts)
+    outputs = {}
+    for stack in stacks(settings.env, settings, artifact=artifact):
+        if stack.concern == catalog.CONCERN:
+            upload_scripts(clients, settings, artifact)
+        on_stack(stack.name, apply_stack(clients, stack))
+        outputs[stack.concern] = stack_outputs(clients, stack)
+    return outputs
 
 
 @dataclass(frozen=True)
@@ -64,6 +98,26 @@ def deploy_for_run(
     )
 
 
+def check_balance(report: ContractReport) -> None:
+    """records read = accepted + quarantined for every entity and batch, or the run stops."""
+    for (batch_date, entity), counts in report.counts.items():
+        if counts.read != counts.loaded + counts.quarantined:
+            raise UserError(
+                f"{entity} batch {batch_date}: read {counts.read} != accepted {counts.loaded} "
+                f"+ quarantined {counts.quarantined}"
+            )
+
+
+def land(input_dir: Path, settings: Settings, raw_uri: str) -> ContractReport:
+    """The landing contract's check of the raw folder, then the folder in the raw bucket."""
+    report = read_raw_tree(input_dir)
+    if not report.counts:
+        raise UserError(f"no batches under {input_dir}: expected <entity>/ingest_date=.../")
+    check_balance(report)
+    upload_tree(input_dir, S3Location.parse(raw_uri), settings)
+    return report
+
+
 def raw_batches(settings: Settings, raw_uri: str) -> set[dt.date]:
     """Batch dates with a folder of any raw entity in the raw bucket."""
     s3, raw = client("s3", settings), S3Location.parse(raw_uri)
@@ -85,25 +139,32 @@ def loaded_batches(warehouse: RedshiftDataApiExecutor) -> set[dt.date]:
     return {row[0] for row in result.rows} if result is not None else set()
 
 
+def pending_batches(settings: Settings, deployment: Deployment) -> list[dt.date]:
+    """The raw bucket's batches the warehouse has not loaded: what a run with `pending` batch
+    dates will take (its stage job plans exactly these)."""
+    raw = raw_batches(settings, deployment.raw_uri)
+    return sorted(raw - loaded_batches(deployment.warehouse))
+
+
 @dataclass(frozen=True)
 class FailedRun:
     run_id: str
-    batch_dates: list[dt.date]
+    batch_dates: str
     failed_step: str
 
 
 def last_failed_run(warehouse: RedshiftDataApiExecutor) -> FailedRun | None:
-    """The last run, if it failed: what `--resume` takes up again."""
+    """The last execution, if it failed: what `--resume` takes up again, from the `pipeline`
+    row the state machine wrote."""
     result = warehouse.run(
         f"SELECT run_id, status, detail FROM pipeline_run WHERE step = '{RUN_STEP}' "
-        "ORDER BY started_at DESC LIMIT 1"
+        "ORDER BY finished_at DESC, started_at DESC LIMIT 1"
     )
     if result is None or not result.rows or result.rows[0][1] != "FAILED":
         return None
     run_id, _, detail = result.rows[0]
-    kept = json.loads(detail)
-    dates = [dt.date.fromisoformat(d) for d in kept["batch_dates"]]
-    return FailedRun(run_id, dates, kept["failed_step"])
+    failure = json.loads(detail)
+    return FailedRun(run_id, str(failure["batch_dates"]), str(failure["step"]))
 
 
 @dataclass
@@ -192,14 +253,15 @@ def execute(
     settings: Settings,
     deployment: Deployment,
     run_id: str,
-    batch_dates: list[dt.date],
+    batch_dates: str = PENDING_BATCHES,
     *,
     resume_from: str = "",
     pipeline: Pipeline = PIPELINE,
     on_progress: Callable[[Execution], None] = lambda _: None,
     poll_seconds: float = 0.5,
 ) -> Execution:
-    """Start one execution over all the batch dates and follow it to its end."""
+    """Start one execution (over `batch_dates`: comma-separated dates, or every pending batch)
+    and follow it to its end; the state machine records it."""
     states = client("stepfunctions", settings)
     names = pipeline.step_names()
     first = names.index(resume_from) if resume_from else 0
@@ -208,7 +270,7 @@ def execute(
         input=json.dumps(
             {
                 "run_id": run_id,
-                "batch_dates": ",".join(d.isoformat() for d in batch_dates),
+                "batch_dates": batch_dates,
                 "resume_from": resume_from,
             }
         ),
@@ -244,43 +306,61 @@ def execute(
     return execution
 
 
-def _literal(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, dt.datetime):
-        return f"'{value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=' ')}'"
-    return "'" + str(value).replace("'", "''") + "'"
+def buckets_folder(settings: Settings) -> Path:
+    return settings.home / "buckets"
 
 
-def record_run(
-    warehouse: RedshiftDataApiExecutor,
-    run_id: str,
-    execution: Execution,
-    batch_dates: list[dt.date],
-) -> None:
-    """The run's pipeline_run rows, replacing those of the steps this execution ran."""
-    ran = [s for s in execution.steps.values() if s.status != "skipped"]
-    detail = {
-        "batch_dates": [d.isoformat() for d in batch_dates],
-        "failed_step": execution.failed_step,
-        "error": execution.error,
-        "execution": execution.arn,
-    }
-    rows = [
-        (RUN_STEP, execution.status, execution.started, execution.finished, json.dumps(detail)),
-        *(
-            (s.name, s.status.upper(), s.started or execution.started, s.finished, None)
-            for s in ran
-        ),
-    ]
-    replaced = ", ".join(_literal(row[0]) for row in rows)
-    with warehouse.transaction():
-        warehouse.run(
-            f"DELETE FROM pipeline_run WHERE run_id = {_literal(run_id)} AND step IN ({replaced})"
+def restore_buckets(settings: Settings) -> None:
+    """Put the buckets an earlier run kept back into the (empty) embedded emulator."""
+    for purpose in KEPT_BUCKETS:
+        kept = buckets_folder(settings) / purpose
+        if kept.is_dir() and any(kept.iterdir()):
+            upload_tree(kept, S3Location(settings.names.bucket(purpose), ""), settings)
+
+
+def keep_buckets(settings: Settings) -> None:
+    """Copy the buckets to the home folder, replacing what an earlier run kept."""
+    s3 = s3_filesystem(settings)
+    for purpose in KEPT_BUCKETS:
+        kept = buckets_folder(settings) / purpose
+        fresh = kept.with_name(f"{purpose}.new")
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir(parents=True)
+        fs.copy_files(
+            settings.names.bucket(purpose),
+            str(fresh),
+            source_filesystem=s3,
+            destination_filesystem=fs.LocalFileSystem(),
         )
-        for step, status, started, finished, text in rows:
-            warehouse.run(
-                "INSERT INTO pipeline_run (run_id, step, status, started_at, finished_at, detail) "
-                f"VALUES ({_literal(run_id)}, {_literal(step)}, {_literal(status)}, "
-                f"{_literal(started)}, {_literal(finished)}, {_literal(text and text[:4096])})"
-            )
+        shutil.rmtree(kept, ignore_errors=True)
+        fresh.rename(kept)
+
+
+def rows_of(warehouse: RedshiftDataApiExecutor, sql: str) -> list[tuple[Any, ...]]:
+    result = warehouse.run(sql)
+    return result.rows if result is not None else []
+
+
+def table_rows(warehouse: RedshiftDataApiExecutor) -> list[tuple[str, int]]:
+    """(warehouse table, its rows), in the model's order."""
+    counted = " UNION ALL ".join(
+        f"SELECT '{t.name}', COUNT(*) FROM {t.name}" for t in WAREHOUSE_TABLES
+    )
+    counts = {str(name): int(count) for name, count in rows_of(warehouse, counted)}
+    return [(t.name, counts[t.name]) for t in WAREHOUSE_TABLES]
+
+
+def quarantined_per_reason(warehouse: RedshiftDataApiExecutor) -> list[tuple[str, str, int]]:
+    sql = f"SELECT entity, reason, COUNT(*) FROM {QUARANTINE.name} GROUP BY 1, 2 ORDER BY 1, 2"
+    return [(str(e), str(r), int(n)) for e, r, n in rows_of(warehouse, sql)]
+
+
+def rules_passed(warehouse: RedshiftDataApiExecutor, run_id: str) -> tuple[int, int]:
+    """(rules checked, rules passed) by the run's quality gates."""
+    scored = rows_of(
+        warehouse,
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN passed THEN 1 ELSE 0 END), 0) FROM dq_result "
+        f"WHERE run_id = '{run_id.replace(chr(39), chr(39) * 2)}'",
+    )
+    checked, passed = scored[0] if scored else (0, 0)
+    return int(checked), int(passed)
