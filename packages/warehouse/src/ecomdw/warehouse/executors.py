@@ -94,6 +94,16 @@ class DuckDBExecutor:
         self.connection = connect(database, read_only=read_only, s3=s3)
         self._in_transaction = False
 
+    @classmethod
+    def sharing(cls, connection: duckdb.DuckDBPyConnection) -> DuckDBExecutor:
+        """An executor on a new cursor of `connection`: the same database, its own transaction
+        (DuckDB's cursors are connections to one database instance)."""
+        executor = cls.__new__(cls)
+        executor.connection = connection.cursor()
+        executor.connection.execute("SET TimeZone = 'UTC'")  # a setting of each connection
+        executor._in_transaction = False
+        return executor
+
     def catalog(self) -> dict[str, dict[str, str]]:
         rows = self.connection.execute(
             "SELECT table_name, column_name, data_type FROM information_schema.columns "
