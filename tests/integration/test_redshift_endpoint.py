@@ -3,6 +3,7 @@ psycopg and SQLAlchemy (both its psycopg dialect and sqlalchemy-redshift's)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -20,10 +21,12 @@ import pytest
 import redshift_connector
 import sqlalchemy as sa
 
+from ecomdw.cli.infra import deploy_to_emulator
 from ecomdw.core.aws import client
 from ecomdw.core.model import FACT_EXCHANGE_RATE
 from ecomdw.core.redshift_ddl import create_tables
 from ecomdw.core.settings import Settings
+from ecomdw.infra import warehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.duckdb, pytest.mark.ecomdw_emulation]
 
@@ -365,3 +368,24 @@ def test_a_running_query_is_cancelled_on_request(cluster: Cluster) -> None:
             connection.execute(slow)
         assert time.monotonic() - started < 10
         assert connection.execute("select count(*) from d").fetchall() == [(10,)]
+
+
+def test_the_stacks_cluster_takes_its_managed_admin_secret(emulator_endpoint: str) -> None:
+    """The warehouse stack's cluster, as deployed: its exported endpoint, and the password from
+    the admin secret Redshift manages (ManageMasterPassword), as a pipeline would sign in."""
+    settings = Settings(endpoint_url=emulator_endpoint)
+    outputs = deploy_to_emulator(settings)[warehouse.CONCERN]
+    secret = json.loads(
+        client("secretsmanager", settings).get_secret_value(SecretId=outputs["AdminSecretArn"])[
+            "SecretString"
+        ]
+    )
+    with psycopg.connect(
+        host=outputs["Endpoint"],
+        port=int(outputs["Port"]),
+        user=secret["username"],
+        password=secret["password"],
+        dbname=settings.names.redshift_database,
+    ) as connection:
+        row = connection.execute("select current_user, current_database()").fetchone()
+    assert row == (warehouse.ADMIN_USER, settings.names.redshift_database)
