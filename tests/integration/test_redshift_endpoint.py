@@ -26,6 +26,9 @@ from ecomdw.core.aws import client
 from ecomdw.core.model import FACT_EXCHANGE_RATE
 from ecomdw.core.redshift_ddl import create_tables
 from ecomdw.core.settings import Settings
+from ecomdw.emulation.redshift_data import RedshiftDataEmulation
+from ecomdw.emulation.redshift_endpoint import ClusterEndpoint
+from ecomdw.emulation.redshift_endpoint.users import Users
 from ecomdw.infra import warehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.duckdb, pytest.mark.ecomdw_emulation]
@@ -389,3 +392,28 @@ def test_the_stacks_cluster_takes_its_managed_admin_secret(emulator_endpoint: st
     ) as connection:
         row = connection.execute("select current_user, current_database()").fetchone()
     assert row == (warehouse.ADMIN_USER, settings.names.redshift_database)
+
+
+def test_scram_sha_256_when_the_endpoint_asks_for_it(local_settings: Settings) -> None:
+    """md5 is what Redshift asks for; an endpoint set to SCRAM-SHA-256 signs libpq clients in
+    with it (redshift_connector 2.2.0's SCRAM client rejects PostgreSQL's mechanism list)."""
+    users = Users(lambda: ("admin", "Master1pass"))
+    endpoint = ClusterEndpoint(
+        "scram", RedshiftDataEmulation(local_settings), users, lambda: {"dev"}, "scram-sha-256"
+    )
+    port = endpoint.start(0)
+    scram = Cluster("scram", "127.0.0.1", port, "admin", "Master1pass", "dev")
+    try:
+        with scram.psycopg(require_auth="scram-sha-256") as connection:
+            assert connection.execute("select current_user").fetchone() == ("admin",)
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            scram.psycopg(password="Wrong1pass")
+        if PSQL is not None:
+            assert scram.psql("-c", "select 1").returncode == 0
+    finally:
+        endpoint.stop()
+
+
+def test_md5_is_what_the_cluster_asks_for(cluster: Cluster) -> None:
+    with cluster.psycopg(require_auth="md5") as connection:
+        assert connection.execute("select 1").fetchone() == (1,)

@@ -25,6 +25,7 @@ from ecomdw.warehouse.translate import TranslationError, bind_positional, split_
 from . import protocol as pg
 from . import values
 from .errors import WireError
+from .scram import MECHANISM, ScramExchange
 from .session import SERVER_VERSION, Session
 from .users import User
 
@@ -202,26 +203,22 @@ class Connection:
         return hmac.compare_digest(answer, expected)
 
     def _scram(self, user: User | None) -> bool:
-        """SCRAM-SHA-256 (RFC 5802, RFC 7677) through scramp's server side."""
-        from scramp import ScramException, ScramMechanism
-
-        mechanism = ScramMechanism("SCRAM-SHA-256")
-        password = user.password if user is not None and user.password else secrets.token_hex()
-        info = mechanism.make_auth_info(password, iteration_count=4096)
-        server = mechanism.make_server(lambda _name: info)
-        self._send(pg.authentication(pg.AUTH_SASL, pg.cstring("SCRAM-SHA-256") + b"\x00"))
+        """SCRAM-SHA-256; an unknown user goes through the exchange and fails at the proof."""
+        exchange = ScramExchange(user.password if user and user.password else secrets.token_hex())
+        self._send(pg.authentication(pg.AUTH_SASL, pg.cstring(MECHANISM) + b"\x00"))
         initial = pg.Payload(self._password_message())
-        initial.cstring()
+        if initial.cstring() != MECHANISM:
+            return False
         size = initial.int32()
         try:
-            server.set_client_first(initial.take(size).decode())
-            self._send(pg.authentication(pg.AUTH_SASL_CONTINUE, server.get_server_first().encode()))
-            server.set_client_final(self._password_message().decode())
-        except ScramException:
+            server_first = exchange.first(initial.take(size).decode())
+        except (ValueError, KeyError):
             return False
-        if user is None:
+        self._send(pg.authentication(pg.AUTH_SASL_CONTINUE, server_first.encode()))
+        server_final = exchange.final(self._password_message().decode(errors="replace"))
+        if server_final is None or user is None:
             return False
-        self._send(pg.authentication(pg.AUTH_SASL_FINAL, server.get_server_final().encode()))
+        self._send(pg.authentication(pg.AUTH_SASL_FINAL, server_final.encode()))
         return True
 
     # --- the query protocols ----------------------------------------------------------

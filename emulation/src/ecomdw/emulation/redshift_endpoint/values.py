@@ -18,7 +18,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from ecomdw.emulation.redshift_data import REDSHIFT_TYPE_NAMES, _timestamp_text
@@ -69,6 +69,8 @@ INTEGER_TYPES = {"int2": "!h", "int4": "!i", "int8": "!q", "oid": "!I"}
 FLOAT_TYPES = {"float4": "!f", "float8": "!d"}
 # How many significant digits PostgreSQL 8's float output gives when extra_float_digits is 0.
 FLOAT_DIGITS = {"float4": 6, "float8": 15}
+# Digits a NUMERIC parameter may carry (PostgreSQL's limit; Redshift's is 38) with no rounding.
+NUMERIC_PRECISION = 1000
 EPOCH_2000 = datetime(2000, 1, 1)
 EPOCH_2000_DAYS = date(2000, 1, 1).toordinal()
 VARIABLE_MODIFIER = re.compile(r"(?:VARCHAR|CHAR)\((\d+)\)")
@@ -162,7 +164,7 @@ def _numeric_binary(value: Decimal) -> bytes:
     sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)
     scale = max(-exponent, 0)
-    text_digits = "".join(map(str, digits)) + "0" * max(exponent, 0)
+    text_digits = ("".join(map(str, digits)) + "0" * max(exponent, 0)).rjust(scale, "0")
     whole, fraction = (text_digits[:-scale], text_digits[-scale:]) if scale else (text_digits, "")
     whole = whole.lstrip("0")
     whole = "0" * (-len(whole) % 4) + whole
@@ -263,8 +265,10 @@ def _from_binary(data: bytes, type_name: str) -> Any:
             return Decimal("NaN")
         groups = struct.unpack(f"!{count}H", data[8 : 8 + 2 * count])
         digits = "".join(f"{group:04d}" for group in groups) or "0"
-        value = Decimal(f"{'-' if sign == 0x4000 else ''}{digits}").scaleb(4 * (weight - count + 1))
-        return value.quantize(Decimal(1).scaleb(-scale))
+        exact = Context(prec=NUMERIC_PRECISION)
+        unscaled = Decimal(f"{'-' if sign == 0x4000 else ''}{digits}")
+        value = unscaled.scaleb(4 * (weight - count + 1), context=exact)
+        return value.quantize(Decimal(1).scaleb(-scale), context=exact)
     if type_name == "date":
         return date.fromordinal(struct.unpack("!i", data)[0] + EPOCH_2000_DAYS)
     if type_name in ("timestamp", "timestamptz"):
