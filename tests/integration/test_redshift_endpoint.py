@@ -417,3 +417,26 @@ def test_scram_sha_256_when_the_endpoint_asks_for_it(local_settings: Settings) -
 def test_md5_is_what_the_cluster_asks_for(cluster: Cluster) -> None:
     with cluster.psycopg(require_auth="md5") as connection:
         assert connection.execute("select 1").fetchone() == (1,)
+
+
+def test_a_user_owns_what_it_creates_and_grants_it(cluster: Cluster) -> None:
+    with cluster.psycopg(autocommit=True) as master:
+        master.execute("create user maker password 'Maker1pass'")
+        master.execute("create user viewer password 'Viewer1pass'")
+    with cluster.psycopg(user="maker", password="Maker1pass", autocommit=True) as maker:
+        maker.execute("create table made (n integer)")
+        maker.execute("insert into made values (1)")
+        maker.execute("grant select on made to viewer")
+    with cluster.psycopg(user="viewer", password="Viewer1pass", autocommit=True) as viewer:
+        assert viewer.execute("select n from made").fetchall() == [(1,)]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="must be owner"):
+            viewer.execute("drop table made")
+    with cluster.psycopg(user="maker", password="Maker1pass", autocommit=True) as maker:
+        maker.execute("drop table made")
+        maker.execute("create table made (n integer)")  # the name is free again, and its own
+        maker.execute("insert into made values (2)")
+    with (
+        cluster.psycopg(user="viewer", password="Viewer1pass", autocommit=True) as viewer,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        viewer.execute("select n from made")  # a grant on the dropped table went with it

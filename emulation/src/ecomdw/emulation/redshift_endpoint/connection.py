@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+
 from ecomdw.warehouse.translate import TranslationError, bind_positional, split_script
 
 from . import protocol as pg
@@ -106,8 +108,8 @@ class Connection:
         try:
             if self._start():
                 self._loop()
-        except (ClientGoneError, ConnectionError, pg.ProtocolError, OSError):
-            pass
+        except (ClientGoneError, ConnectionError, pg.ProtocolError, OSError, duckdb.Error):
+            pass  # the client went, broke the protocol, or the endpoint stopped under it
         finally:
             self._endpoint.forget(self)
             if self._session is not None:

@@ -11,6 +11,7 @@ the other session functions, and the user and privilege statements (`users`).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -141,9 +142,11 @@ class Session:
         self._executor.connection.interrupt()
 
     def close(self) -> None:
-        if self._state != IDLE:
-            self._executor.connection.execute("ROLLBACK")
-        self._executor.close()
+        """Roll back what is open; quiet if the endpoint closed the database first (stopping)."""
+        with contextlib.suppress(duckdb.Error):
+            if self._state != IDLE:
+                self._executor.connection.execute("ROLLBACK")
+            self._executor.close()
 
     # --- a simple query's statements run as one implicit transaction -------------------
 

@@ -193,11 +193,14 @@ class Users:
 
     def ran(self, user: User, database: str, sql: str, tables_before: Collection[str]) -> None:
         """Keep who owns what once a statement has succeeded."""
+        verb = (sql.split(None, 1) or [""])[0].lower()
+        if verb != "drop" and not (verb == "create" and not user.superuser):
+            return
         wanted = needs(sql)
         with self._lock:
-            if wanted.creates and wanted.creates not in tables_before and not user.superuser:
+            if verb == "create" and wanted.creates and wanted.creates not in tables_before:
                 self._owners[(database, wanted.creates)] = user.name
-            if re.match(r"\s*drop\s", sql, re.I):
+            if verb == "drop":
                 for name in wanted.owns:
                     self._owners.pop((database, name), None)
                     self._grants.pop((database, name), None)
