@@ -160,6 +160,8 @@ def test_psycopg_gets_redshift_types_and_values(cluster: Cluster) -> None:
         assert connection.execute(TYPED_ROW).rowcount == 1
         cursor = connection.execute("select * from typed")
         assert [c.type_code for c in cursor.description] == TYPED_OIDS
+        counted = connection.execute("select count(*), max(n) from typed").description
+        assert [c.name for c in counted] == ["count", "max"]
         assert cursor.fetchall() == [TYPED_VALUES]
         amount = cursor.description[3]
         assert (amount.precision, amount.scale) == (12, 2)

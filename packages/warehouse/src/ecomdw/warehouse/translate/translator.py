@@ -7,6 +7,7 @@ their original line numbers), typed against the catalog, and rewritten; see
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cache
 
@@ -125,6 +126,43 @@ def _typed(tree: exp.Expr, catalog: Catalog) -> exp.Expr:
     return tree
 
 
+# sqlglot's names for functions Redshift names otherwise as an output column.
+OUTPUT_FUNCTION_NAMES = {"timestamp_trunc": "date_trunc", "date_trunc": "date_trunc"}
+UNNAMED_OUTPUT = re.compile(r"_col_\d+")
+
+
+def _output_name(node: exp.Expr) -> str:
+    """The name Redshift gives an output column without an alias (PostgreSQL's rule): a
+    column's name, a function's, `case`, else `?column?`."""
+    if isinstance(node, exp.Column):
+        return node.name
+    if isinstance(node, exp.Case):
+        return "case"
+    if isinstance(node, exp.Anonymous):
+        return node.name.lower()
+    if isinstance(node, exp.Func):
+        name = node.sql_name().lower()
+        return OUTPUT_FUNCTION_NAMES.get(name, name)
+    return "?column?"
+
+
+def _named_outputs(tree: exp.Expr) -> exp.Expr:
+    """The statement's own output columns that qualify named `_col_<n>`, named as Redshift
+    names them (`count`, `sum`, `?column?`); subqueries keep qualify's names."""
+    query = tree.expression if isinstance(tree, exp.Create) else tree
+    while isinstance(query, exp.SetOperation):
+        query = query.this
+    if isinstance(query, exp.Select):
+        for projection in query.selects:
+            if isinstance(projection, exp.Alias) and UNNAMED_OUTPUT.fullmatch(projection.alias):
+                name = _output_name(projection.this)
+                projection.set(
+                    "alias",
+                    exp.to_identifier(name, quoted=name != name.lower() or not name.isidentifier()),
+                )
+    return tree
+
+
 def _translate_statement(
     sql: str, statement: list[Token], catalog: dict[str, dict[str, str]]
 ) -> list[str]:
@@ -154,7 +192,7 @@ def _translate_statement(
         return statements
     if isinstance(tree, exp.Merge):
         tree = normalize_merge(tree)
-    typed = rewrite(_typed(tree, catalog))
+    typed = rewrite(_named_outputs(_typed(tree, catalog)))
     if isinstance(typed, exp.Merge):
         return merge(typed)
     return [typed.sql("duckdb")]
