@@ -771,8 +771,6 @@ def read_cluster_parameter_group(r: Reading) -> dict[str, Any]:
 
 
 def read_cluster(r: Reading) -> dict[str, Any]:
-    from ecomdw.emulation.redshift_endpoint import declared_port
-
     redshift = r.clients("redshift")
     cluster = redshift.describe_clusters(ClusterIdentifier=r.physical_id)["Clusters"][0]
     observed = _renamed(
@@ -793,8 +791,7 @@ def read_cluster(r: Reading) -> dict[str, Any]:
         Tags="Tags",
     )
     observed["ClusterType"] = "multi-node" if cluster["NumberOfNodes"] > 1 else "single-node"
-    # The emulated endpoint listens on a free port when the declared one is taken.
-    observed["Port"] = declared_port(cluster["ClusterIdentifier"], cluster["Endpoint"]["Port"])
+
     observed["ClusterParameterGroupName"] = cluster["ClusterParameterGroups"][0][
         "ParameterGroupName"
     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -217,11 +218,16 @@ def serve_forever(state_file: Path, port: int) -> None:
     """Body of the detached process: serve, publish the endpoint, exit on SIGTERM."""
     emulator = EmbeddedEmulator(port=port, home=state_file.parent)
     endpoint = emulator.start()
+    # Any thread may receive SIGTERM, and pause() in the main thread would miss it then: the
+    # signal's wakeup byte ends the wait instead, whichever thread it came to.
+    woken, wake = socket.socketpair()
+    wake.setblocking(False)
+    signal.set_wakeup_fd(wake.fileno())
+    signal.signal(signal.SIGTERM, lambda *_: None)
     tmp = state_file.with_suffix(".tmp")
     tmp.write_text(json.dumps({"pid": os.getpid(), "endpoint": endpoint}))
     tmp.replace(state_file)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        signal.pause()
+        select.select([woken], [], [])
     finally:
         emulator.stop()

@@ -5,6 +5,6 @@ Endpoint with its master user (or a user made with CREATE USER) and run Redshift
 the translator runs on the cluster's DuckDB file (`server`, `connection`, `session`).
 """
 
-from .server import ClusterEndpoint, RedshiftEndpoints, declared_port
+from .server import ClusterEndpoint, RedshiftEndpoints
 
-__all__ = ["ClusterEndpoint", "RedshiftEndpoints", "declared_port"]
+__all__ = ["ClusterEndpoint", "RedshiftEndpoints"]

@@ -32,13 +32,6 @@ from .users import User, Users
 HOST = "127.0.0.1"
 AUTH_METHODS = ("md5", "scram-sha-256")
 _pids = itertools.count(10_000)
-_DECLARED_PORTS: dict[str, int] = {}
-"""Cluster identifier -> the port it declared, for clusters that listen elsewhere (taken)."""
-
-
-def declared_port(cluster_identifier: str, advertised: int) -> int:
-    """The port a cluster was created with: `advertised`, unless this process moved it."""
-    return _DECLARED_PORTS.get(cluster_identifier, advertised)
 
 
 class ClusterEndpoint:
@@ -187,11 +180,7 @@ class RedshiftEndpoints:
             lambda: {str(cluster.db_name)},
             self._auth,
         )
-        declared = int(cluster.port)
-        port = endpoint.start(declared)
-        if port != declared:
-            _DECLARED_PORTS[identifier] = declared
-        cluster.port = port
+        cluster.port = endpoint.start(int(cluster.port))
         cluster.ecomdw_address = HOST
         with self._lock:
             self._endpoints[identifier] = endpoint
@@ -199,7 +188,6 @@ class RedshiftEndpoints:
     def close(self, identifier: str) -> None:
         with self._lock:
             endpoint = self._endpoints.pop(identifier, None)
-        _DECLARED_PORTS.pop(identifier, None)
         if endpoint is not None:
             endpoint.stop()
 
