@@ -30,6 +30,7 @@ from ecomdw.emulation.redshift_data import RedshiftDataEmulation
 from ecomdw.emulation.redshift_endpoint import ClusterEndpoint
 from ecomdw.emulation.redshift_endpoint.users import Users
 from ecomdw.infra import warehouse
+from ecomdw.warehouse.executors import QueryResult, RedshiftDataApiExecutor
 
 pytestmark = [pytest.mark.integration, pytest.mark.duckdb, pytest.mark.ecomdw_emulation]
 
@@ -442,3 +443,16 @@ def test_a_user_owns_what_it_creates_and_grants_it(cluster: Cluster) -> None:
         pytest.raises(psycopg.errors.InsufficientPrivilege),
     ):
         viewer.execute("select n from made")  # a grant on the dropped table went with it
+
+
+def test_the_endpoint_and_the_data_api_share_the_cluster_database(
+    local_settings: Settings, cluster: Cluster
+) -> None:
+    data_api = RedshiftDataApiExecutor(
+        local_settings, cluster_identifier=cluster.identifier, database=cluster.database
+    )
+    data_api.run("create table shared (n integer); insert into shared values (1)")
+    with cluster.psycopg(autocommit=True) as connection:
+        assert connection.execute("select n from shared").fetchall() == [(1,)]
+        connection.execute("insert into shared values (2)")
+    assert data_api.run("select sum(n) from shared") == QueryResult(("sum",), [(3,)])
