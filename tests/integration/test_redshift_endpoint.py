@@ -456,3 +456,20 @@ def test_the_endpoint_and_the_data_api_share_the_cluster_database(
         assert connection.execute("select n from shared").fetchall() == [(1,)]
         connection.execute("insert into shared values (2)")
     assert data_api.run("select sum(n) from shared") == QueryResult(("sum",), [(3,)])
+
+
+def test_redshift_connector_recovers_from_a_failed_transaction(cluster: Cluster) -> None:
+    """redshift_connector describes every statement first, ROLLBACK included."""
+    connection = cluster.redshift()
+    try:
+        cursor = connection.cursor()
+        with pytest.raises(redshift_connector.ProgrammingError):
+            cursor.execute("select 1 / 0")
+        with pytest.raises(redshift_connector.ProgrammingError) as ignored:
+            cursor.execute("select 1")
+        assert ignored.value.args[0]["C"] == "25P02"
+        connection.rollback()
+        cursor.execute("select 2")
+        assert cursor.fetchall() == ([2],)
+    finally:
+        connection.close()

@@ -58,6 +58,10 @@ PARAMETERS = {
 }
 READ_ONLY_PARAMETERS = {"server_version", "standard_conforming_strings", "transaction_isolation"}
 FIXED_PARAMETERS = {"timezone": "UTC", "client_encoding": "UTF8", "datestyle": "ISO, MDY"}
+# Statements answered here that return no rows.
+SESSION_COMMANDS = (
+    "begin", "start", "commit", "end", "rollback", "abort", "set", "reset", "savepoint", "release"
+)  # fmt: skip
 FIRST_WORDS = re.compile(r"\s*([A-Za-z]+)(?:\s+([A-Za-z]+))?(?:\s+([A-Za-z]+))?")
 SET = re.compile(r"\s*set\s+(?:session\s+|local\s+)?(\w+)\s*(?:to|=)\s*(.+?)\s*$", re.I | re.S)
 RESET = re.compile(r"\s*reset\s+(\w+)\s*$", re.I)
@@ -167,11 +171,7 @@ class Session:
     def execute(self, sql: str) -> Result:
         """Run one Redshift statement; a failure inside a transaction fails the transaction."""
         first, second, _ = _words(sql)
-        if self._state == FAILED and first not in ("rollback", "abort", "commit", "end"):
-            raise WireError(
-                "25P02",
-                "current transaction is aborted, commands ignored until end of transaction block",
-            )
+        self._refuse_when_failed(first)
         try:
             return self._execute(sql, first, second)
         except WireError:
@@ -179,16 +179,23 @@ class Session:
                 self._state = FAILED
             raise
 
+    def _refuse_when_failed(self, first: str) -> None:
+        """In a failed transaction only its end is taken (PostgreSQL's rule, and Redshift's)."""
+        if self._state == FAILED and first not in ("rollback", "abort", "commit", "end"):
+            raise WireError(
+                "25P02",
+                "current transaction is aborted, commands ignored until end of transaction block",
+            )
+
     def describe(self, sql: str) -> list[values.Column] | None:
         """The columns `sql` would return, found without running it (None: no rows)."""
         first, _, _ = _words(sql)
-        if SHOW.match(sql) and first == "show":
-            return [values.Column(self._show_name(SHOW.match(sql)[1]), "text")]  # type: ignore[index]
+        self._refuse_when_failed(first)
+        if first == "show" and (match := SHOW.match(sql)):
+            return [values.Column(self._show_name(match[1]), "text")]
         if (selected := self._session_select(sql)) is not None:
             return selected.columns
-        if first in ("begin", "start", "commit", "end", "rollback", "abort", "set", "reset"):
-            return None
-        if first in ("savepoint", "release") or self._users.manages(sql):
+        if first in SESSION_COMMANDS or self._users.manages(sql):
             return None
         try:
             catalog = self._executor.catalog()
@@ -198,11 +205,11 @@ class Session:
             kind = self._executor.connection.extract_statements(statements[0])[0].type
             if kind not in RESULT_SET_STATEMENTS:
                 return None
-            relation = self._executor.connection.sql(statements[0])
+            relation = self._executor.connection.sql(statements[0])  # bound, not run
             declared = output_types(sql, catalog)
         except (TranslationError, WarehouseError) as error:
             raise wire_error(error) from None
-        except Exception as error:  # duckdb.Error: binding the query failed
+        except duckdb.Error as error:
             raise wire_error(WarehouseError(str(error))) from None
         return self._columns(relation.columns, [str(t) for t in relation.types], declared)
 
