@@ -28,7 +28,7 @@ from . import protocol as pg
 from . import values
 from .errors import WireError
 from .scram import MECHANISM, ScramExchange
-from .session import SERVER_VERSION, Session
+from .session import SERVER_VERSION, Result, Session
 from .users import User
 
 if TYPE_CHECKING:
@@ -45,7 +45,6 @@ class Prepared:
     sql: str
     oids: list[int]
     columns: list[values.Column] | None = None
-    described: bool = False
 
 
 @dataclass
@@ -56,9 +55,7 @@ class Portal:
     sql: str
     formats: list[int]
     columns: list[values.Column] | None = None
-    described: bool = False
     pending: Iterator[tuple[Any, ...]] | None = None
-    sent: int = 0
     tag: str = ""
     encoders: list[Callable[[Any], bytes]] = field(default_factory=list)
 
@@ -295,7 +292,7 @@ class Connection:
                 self._session.end_implicit()
         self._ready()
 
-    def _complete(self, result: Any) -> None:
+    def _complete(self, result: Result) -> None:
         if result.notice is not None:
             self._send(pg.notice_response(*result.notice))
         self._send(pg.command_complete(result.tag))
@@ -383,14 +380,12 @@ class Connection:
             except TranslationError as error:
                 raise WireError("08P01", str(error)) from None
             statement.columns = self._session.describe(sql) if sql else None
-            statement.described = True
             self._row_description(statement.columns, [])
             return
         portal = self._portals.get(name)
         if portal is None:
             raise WireError("34000", f'portal "{name}" does not exist')
         portal.columns = self._session.describe(portal.sql) if portal.sql else None
-        portal.described = True
         self._row_description(portal.columns, portal.formats)
 
     def _row_description(self, columns: list[values.Column] | None, codes: list[int]) -> None:
