@@ -473,3 +473,18 @@ def test_redshift_connector_recovers_from_a_failed_transaction(cluster: Cluster)
         assert cursor.fetchall() == ([2],)
     finally:
         connection.close()
+
+
+def test_a_paused_cluster_refuses_connections_and_resumes_with_its_users(
+    local_settings: Settings, cluster: Cluster
+) -> None:
+    with cluster.psycopg(autocommit=True) as master:
+        master.execute("create user kept password 'Kept1pass'")
+    redshift = client("redshift", local_settings)
+    redshift.pause_cluster(ClusterIdentifier=cluster.identifier)
+    with pytest.raises(psycopg.OperationalError):
+        cluster.psycopg()
+    resumed = redshift.resume_cluster(ClusterIdentifier=cluster.identifier)["Cluster"]
+    assert resumed["Endpoint"]["Port"] == cluster.port
+    with cluster.psycopg(user="kept", password="Kept1pass") as connection:
+        assert connection.execute("select current_user").fetchone() == ("kept",)

@@ -3,9 +3,10 @@
 A cluster created through this emulator (CreateCluster, RestoreFromClusterSnapshot, or a
 CloudFormation stack, whose emulated cluster is created through the API) gets an endpoint on
 its declared port (5439 by default), or on a free one when that port is taken; its
-`Endpoint.Address` and `Endpoint.Port` then advertise where it listens. DeleteCluster closes
-it. Each accepted connection gets a thread; each session opens its own DuckDB connection to
-the file the Data API emulation uses for that cluster and database.
+`Endpoint.Address` and `Endpoint.Port` then advertise where it listens. PauseCluster closes it
+until ResumeCluster; DeleteCluster closes it. Each accepted connection gets a thread; each
+session a cursor (its own transaction) of one DuckDB connection per database, to the file the
+Data API emulation uses for that cluster and database.
 """
 
 from __future__ import annotations
@@ -169,21 +170,31 @@ class RedshiftEndpoints:
         with self._lock:
             return self._endpoints.get(target)
 
-    def open(self, cluster: Any) -> None:
-        """Serve a moto cluster on its port (or a free one), and advertise where it listens."""
+    def open(self, cluster: Any, *, resumed: bool = False) -> None:
+        """Serve a moto cluster on its port (or a free one), and advertise where it listens.
+        A resumed cluster keeps its users; a new one has its master user only."""
         identifier = str(cluster.cluster_identifier)
-        self.close(identifier)
+        with self._lock:
+            kept = self._endpoints.pop(identifier, None)
+        if kept is not None:
+            kept.stop()
+        users = kept.users if kept is not None and resumed else None
+        if users is None:
+            users = Users(lambda: (str(cluster.master_username), str(cluster.master_user_password)))
         endpoint = ClusterEndpoint(
-            identifier,
-            self._data,
-            Users(lambda: (str(cluster.master_username), str(cluster.master_user_password))),
-            lambda: {str(cluster.db_name)},
-            self._auth,
+            identifier, self._data, users, lambda: {str(cluster.db_name)}, self._auth
         )
         cluster.port = endpoint.start(int(cluster.port))
         cluster.ecomdw_address = HOST
         with self._lock:
             self._endpoints[identifier] = endpoint
+
+    def pause(self, identifier: str) -> None:
+        """A paused cluster refuses connections (Redshift's PauseCluster) and keeps its users."""
+        with self._lock:
+            endpoint = self._endpoints.get(identifier)
+        if endpoint is not None:
+            endpoint.stop()
 
     def close(self, identifier: str) -> None:
         with self._lock:
@@ -205,29 +216,43 @@ def _extend_moto_once() -> None:
     from moto.redshift.models import Cluster
     from moto.redshift.responses import RedshiftResponse
 
-    def opening(action: Callable[[RedshiftResponse], Any]) -> Callable[[RedshiftResponse], Any]:
+    def then(
+        action: Callable[[RedshiftResponse], Any], step: Callable[[RedshiftEndpoints, Any], None]
+    ) -> Callable[[RedshiftResponse], Any]:
+        """moto's `action`, then `step` on the cluster it named (before the answer is written,
+        so the answer advertises the endpoint)."""
+
         def run(response: RedshiftResponse) -> Any:
             result = action(response)
             endpoints = _serving(response)
             identifier = response._get_param("ClusterIdentifier")
             if endpoints is not None:
-                endpoints.open(response.redshift_backend.clusters[identifier])
+                step(endpoints, response.redshift_backend.clusters.get(identifier) or identifier)
             return result
 
         return run
 
-    def deleting(response: RedshiftResponse) -> Any:
-        result = delete_cluster(response)
-        if (endpoints := _serving(response)) is not None:
-            endpoints.close(response._get_param("ClusterIdentifier"))
-        return result
+    def opening(endpoints: RedshiftEndpoints, cluster: Any) -> None:
+        endpoints.open(cluster)
 
-    delete_cluster = RedshiftResponse.delete_cluster
-    RedshiftResponse.create_cluster = opening(RedshiftResponse.create_cluster)  # type: ignore[method-assign,assignment]
-    RedshiftResponse.restore_from_cluster_snapshot = opening(  # type: ignore[method-assign,assignment]
-        RedshiftResponse.restore_from_cluster_snapshot
-    )
-    RedshiftResponse.delete_cluster = deleting  # type: ignore[method-assign,assignment]
+    def resuming(endpoints: RedshiftEndpoints, cluster: Any) -> None:
+        endpoints.open(cluster, resumed=True)
+
+    def pausing(endpoints: RedshiftEndpoints, cluster: Any) -> None:
+        endpoints.pause(str(cluster.cluster_identifier))
+
+    def closing(endpoints: RedshiftEndpoints, cluster: Any) -> None:
+        endpoints.close(cluster if isinstance(cluster, str) else str(cluster.cluster_identifier))
+
+    steps = {
+        "create_cluster": opening,
+        "restore_from_cluster_snapshot": opening,
+        "resume_cluster": resuming,
+        "pause_cluster": pausing,
+        "delete_cluster": closing,
+    }
+    for name, step in steps.items():
+        setattr(RedshiftResponse, name, then(getattr(RedshiftResponse, name), step))
     moto_address: property = Cluster.__dict__["address"]
     Cluster.address = property(  # type: ignore[method-assign,assignment]
         lambda cluster: getattr(cluster, "ecomdw_address", None) or moto_address.__get__(cluster)
