@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import duckdb
 from rich import box
@@ -33,8 +33,11 @@ PRODUCTS = 5_000
 REPEATS = 7
 GOAL = 1.2
 
-# Every 10th customer and every 5th product get a second SCD2 version from 2025-01-01.
-FILL_SQL = f"""
+
+def fill_sql(orders: int, customers: int, products: int) -> str:
+    """The fill for a warehouse of that many orders, customers and products. Every 10th
+    customer and every 5th product get a second SCD2 version from 2025-01-01."""
+    return f"""
 INSERT INTO dim_customer BY NAME
 SELECT c + CASE WHEN v = 2 THEN 1000000 ELSE 0 END AS customer_sk, 'C' || c AS customer_id,
     'c' || c || '@example.com' AS email, 'Ada' AS first_name, 'L' || c AS last_name,
@@ -45,7 +48,7 @@ SELECT c + CASE WHEN v = 2 THEN 1000000 ELSE 0 END AS customer_sk, 'C' || c AS c
         ELSE TIMESTAMP '9999-12-31' END AS valid_to,
     NOT (v = 1 AND c % 10 = 0) AS is_current, repeat('0', 64) AS row_hash,
     DATE '2025-01-01' AS batch_date, 'bench' AS run_id
-FROM range(1, {CUSTOMERS} + 1) AS t(c), (VALUES (1), (2)) AS versions(v)
+FROM range(1, {customers} + 1) AS t(c), (VALUES (1), (2)) AS versions(v)
 WHERE v = 1 OR c % 10 = 0;
 
 INSERT INTO dim_product BY NAME
@@ -59,17 +62,17 @@ SELECT p + CASE WHEN v = 2 THEN 100000 ELSE 0 END AS product_sk, 'P' || p AS pro
         ELSE TIMESTAMP '9999-12-31' END AS valid_to,
     NOT (v = 1 AND p % 5 = 0) AS is_current, repeat('0', 64) AS row_hash,
     DATE '2025-01-01' AS batch_date, 'bench' AS run_id
-FROM range(1, {PRODUCTS} + 1) AS t(p), (VALUES (1), (2)) AS versions(v)
+FROM range(1, {products} + 1) AS t(p), (VALUES (1), (2)) AS versions(v)
 WHERE v = 1 OR p % 5 = 0;
 
 CREATE TEMP TABLE bench_orders AS
-SELECT o, 1 + hash(o, 'c') % {CUSTOMERS} AS c,
+SELECT o, 1 + hash(o, 'c') % {customers} AS c,
     TIMESTAMP '2024-01-01' + to_seconds(CAST(hash(o, 't') % (731 * 86400) AS BIGINT)) AS ts,
     CASE WHEN hash(o, 's') % 100 < 3 THEN 'cancelled' WHEN hash(o, 's') % 100 < 6 THEN 'returned'
         WHEN hash(o, 's') % 100 < 10 THEN 'placed' WHEN hash(o, 's') % 100 < 20 THEN 'paid'
         WHEN hash(o, 's') % 100 < 30 THEN 'shipped' ELSE 'delivered' END AS status,
     1 + [0, 1, 1, 2, 3][1 + (hash(o, 'n') % 5)::BIGINT] AS lines
-FROM range({ORDERS}) AS t(o);
+FROM range({orders}) AS t(o);
 
 INSERT INTO fact_order_line BY NAME
 SELECT 'O' || o AS order_id, l AS line_number, CAST(strftime(ts, '%Y%m%d') AS INTEGER)
@@ -83,7 +86,7 @@ SELECT 'O' || o AS order_id, l AS line_number, CAST(strftime(ts, '%Y%m%d') AS IN
     q * (5 + p % 100) AS net_amount_usd, CAST(q * (5 + p % 100) * 0.6 AS DECIMAL(18, 2))
         AS cost_amount_usd, DATE '2025-01-01' AS batch_date, 'bench' AS run_id
 FROM (
-    SELECT o, c, ts, status, l, 1 + hash(o, l, 'p') % {PRODUCTS} AS p, 1 + hash(o, l, 'q') % 3 AS q
+    SELECT o, c, ts, status, l, 1 + hash(o, l, 'p') % {products} AS p, 1 + hash(o, l, 'q') % 3 AS q
     FROM bench_orders, range(1, lines + 1) AS t(l)
 );
 
@@ -109,6 +112,7 @@ SELECT 'PAY' || o AS payment_id, 'O' || o AS order_id,
 FROM bench_orders;
 DROP TABLE bench_orders;
 """
+
 
 # The same questions as the Redshift files, as one would write them for DuckDB directly.
 KEPT = "status NOT IN ('cancelled', 'returned')"
@@ -279,10 +283,16 @@ def _median_seconds(
     return [statistics.median(w) for w in wall], [statistics.median(c) for c in cpu]
 
 
-def build() -> DuckDBExecutor:
-    executor = DuckDBExecutor()
+def build(
+    database: str | Path = ":memory:",
+    orders: int = ORDERS,
+    customers: int = CUSTOMERS,
+    products: int = PRODUCTS,
+) -> DuckDBExecutor:
+    """A filled warehouse with its views (in memory, or in a DuckDB file)."""
+    executor = DuckDBExecutor(database)
     create_warehouse(executor)
-    for statement in FILL_SQL.split(";"):
+    for statement in fill_sql(orders, customers, products).split(";"):
         if statement.strip():
             executor.connection.execute(statement)
     create_views(executor)

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from ecomdw.core.aws import client, s3_filesystem
@@ -51,17 +52,31 @@ def test_long_lived_emulator_up_endpoint_down(tmp_path: Path) -> None:
             check=False,
             capture_output=True,
             text=True,
-            env={**os.environ, **env_home},
+            env={**os.environ, **env_home, "COLUMNS": "200"},
         )
 
     assert ecomdw("status").returncode == 1
-    assert ecomdw("up").returncode == 0
+    up = ecomdw("up")
+    assert up.returncode == 0
     try:
+        assert "no cluster yet" in up.stdout and "ecomdw infra deploy --env local" in up.stdout
         endpoint = ecomdw("endpoint").stdout.strip()
         assert endpoint.startswith("http://127.0.0.1:")
         s3 = client("s3", Settings(endpoint_url=endpoint))
         s3.create_bucket(Bucket="from-another-process")
         assert "from-another-process" in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+        # A cluster made in the emulator answers PostgreSQL clients where `status` says.
+        port = client("redshift", Settings(endpoint_url=endpoint)).create_cluster(
+            ClusterIdentifier="printed",
+            NodeType="ra3.xlplus",
+            MasterUsername="admin",
+            MasterUserPassword="Master1pass",
+            DBName="dev",
+        )["Cluster"]["Endpoint"]["Port"]
+        printed = f"postgresql://admin@127.0.0.1:{port}/dev?sslmode=disable"
+        assert f"redshift printed: {printed}" in ecomdw("status").stdout
+        with psycopg.connect(printed, password="Master1pass") as connection:
+            assert connection.execute("select current_user").fetchone() == ("admin",)
     finally:
         assert ecomdw("down").returncode == 0
     missing = ecomdw("endpoint")

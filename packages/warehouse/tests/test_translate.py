@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ecomdw.core.duckdb_session import connect
+from ecomdw.warehouse.executors import DuckDBExecutor
 from ecomdw.warehouse.translate import (
     TranslationError,
     UnsupportedConstruct,
@@ -191,3 +192,18 @@ def test_create_table_records_each_columns_redshift_type_in_its_comment() -> Non
 def test_sum_of_bigint_is_a_bigint_so_its_division_is_integer() -> None:
     sql = translate("select sum(q) / sum(q + 1) from t", {"t": {"q": "BIGINT"}})
     assert "CAST(SUM(t.q) AS BIGINT) // CAST(SUM(t.q + 1) AS BIGINT)" in sql
+
+
+def test_unaliased_outputs_are_named_as_redshift_names_them() -> None:
+    """PostgreSQL's rule, which Redshift keeps: a column's name, a function's, `case`, else
+    `?column?` (what clients on the endpoint and the Data API's column metadata show)."""
+    executor = DuckDBExecutor()
+    executor.run("create table t (a integer, b timestamp)")
+    result = executor.run(
+        "select count(*), sum(a), a, a + 1, case when a > 1 then 1 end, "
+        "date_trunc('day', b), max(a) as top from t group by a, b"
+    )
+    assert result is not None
+    assert result.columns == ("count", "sum", "a", "?column?", "case", "date_trunc", "top")
+    created = executor.run("create table c as select count(*) from t; select * from c")
+    assert created is not None and created.columns == ("count",)

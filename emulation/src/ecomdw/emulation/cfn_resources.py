@@ -877,6 +877,8 @@ NOT_EMULATED_PROPERTIES: dict[str, dict[str, str]] = {
     },
     "AWS::Redshift::Cluster": {
         "ManualSnapshotRetentionPeriod": "moto's DescribeClusters does not return it",
+        "Port": "the emulated endpoint listens on a free loopback port when the declared one "
+        "is taken, and Endpoint.Port advertises where it listens",
     },
     "AWS::KMS::Key": {
         "PendingWindowInDays": "applies only when the key is scheduled for deletion; no API "

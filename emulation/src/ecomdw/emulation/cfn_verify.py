@@ -791,7 +791,7 @@ def read_cluster(r: Reading) -> dict[str, Any]:
         Tags="Tags",
     )
     observed["ClusterType"] = "multi-node" if cluster["NumberOfNodes"] > 1 else "single-node"
-    observed["Port"] = cluster["Endpoint"]["Port"]
+
     observed["ClusterParameterGroupName"] = cluster["ClusterParameterGroups"][0][
         "ParameterGroupName"
     ]

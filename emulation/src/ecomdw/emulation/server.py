@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -29,6 +30,7 @@ from ecomdw.emulation.lifecycle import Lifecycle
 if TYPE_CHECKING:
     from ecomdw.emulation.glue_jobs import GlueJobRunner
     from ecomdw.emulation.redshift_data import RedshiftDataEmulation
+    from ecomdw.emulation.redshift_endpoint import RedshiftEndpoints
 
 MOTO_SETTINGS = {
     # IAM policies such as AWSGlueServiceRole exist, as in a real account.
@@ -60,8 +62,16 @@ class EmbeddedEmulator(Lifecycle):
         self._endpoint: str | None = None
         self._glue_jobs: GlueJobRunner | None = None
         self._redshift_data: RedshiftDataEmulation | None = None
+        self._redshift_endpoints: RedshiftEndpoints | None = None
         self._home = home
         self._redshift_files = redshift_files
+
+    @property
+    def redshift_endpoints(self) -> RedshiftEndpoints:
+        """The endpoints of the clusters created through this emulator."""
+        if self._redshift_endpoints is None:
+            raise RuntimeError("the emulator is not started")
+        return self._redshift_endpoints
 
     @property
     def endpoint(self) -> str:
@@ -78,6 +88,7 @@ class EmbeddedEmulator(Lifecycle):
         self._endpoint = f"http://{host}:{port}"
         from ecomdw.emulation.glue_jobs import GlueJobRunner
         from ecomdw.emulation.redshift_data import RedshiftDataEmulation
+        from ecomdw.emulation.redshift_endpoint import RedshiftEndpoints
 
         # The Spark master and region come from the settings; the endpoint is this server's.
         home = {"home": self._home} if self._home is not None else {}
@@ -85,6 +96,9 @@ class EmbeddedEmulator(Lifecycle):
         self._glue_jobs = GlueJobRunner(self._settings)
         self._redshift_data = RedshiftDataEmulation(self._settings, self._redshift_files)
         self._redshift_data.install()
+        # Clusters created through this emulator answer PostgreSQL clients on their Endpoint.
+        self._redshift_endpoints = RedshiftEndpoints(self._redshift_data)
+        self._redshift_endpoints.install()
         _RUNNING.append(self)
         self._install_shared_extensions()
         return self._endpoint
@@ -115,6 +129,9 @@ class EmbeddedEmulator(Lifecycle):
         if self._glue_jobs is not None:
             self._glue_jobs.stop()
             self._glue_jobs = None
+        if self._redshift_endpoints is not None:
+            self._redshift_endpoints.stop()
+            self._redshift_endpoints = None
         if self._redshift_data is not None:
             self._redshift_data.stop()
             self._redshift_data = None
@@ -202,11 +219,16 @@ def serve_forever(state_file: Path, port: int) -> None:
     """Body of the detached process: serve, publish the endpoint, exit on SIGTERM."""
     emulator = EmbeddedEmulator(port=port, home=state_file.parent)
     endpoint = emulator.start()
+    # Any thread may receive SIGTERM, and pause() in the main thread would miss it then: the
+    # signal's wakeup byte ends the wait instead, whichever thread it came to.
+    woken, wake = socket.socketpair()
+    wake.setblocking(False)
+    signal.set_wakeup_fd(wake.fileno())
+    signal.signal(signal.SIGTERM, lambda *_: None)
     tmp = state_file.with_suffix(".tmp")
     tmp.write_text(json.dumps({"pid": os.getpid(), "endpoint": endpoint}))
     tmp.replace(state_file)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        signal.pause()
+        select.select([woken], [], [])
     finally:
         emulator.stop()

@@ -112,6 +112,17 @@ class DuckDBExecutor:
         self._in_transaction = False
         self._declared = {table: dict(columns) for table, columns in (catalog or {}).items()}
 
+    @classmethod
+    def sharing(cls, connection: duckdb.DuckDBPyConnection) -> DuckDBExecutor:
+        """An executor on a new cursor of `connection`: the same database, its own transaction
+        (DuckDB's cursors are connections to one database instance)."""
+        executor = cls.__new__(cls)
+        executor.connection = connection.cursor()
+        executor.connection.execute("SET TimeZone = 'UTC'")  # a setting of each connection
+        executor._in_transaction = False
+        executor._declared = {}
+        return executor
+
     def catalog(self) -> dict[str, dict[str, str]]:
         """The Redshift type of every column of the current schema's tables and views."""
         rows = self.connection.execute(

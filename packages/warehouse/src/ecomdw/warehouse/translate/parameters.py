@@ -1,12 +1,14 @@
-"""Splitting a Redshift script into statements and binding `:name` parameters, as the Data API does.
+"""Splitting a Redshift script into statements and binding parameters: `:name`, as the Data API
+does, and `$1`, as a prepared statement on the cluster's endpoint (PostgreSQL's extended query
+protocol) does.
 
-Both work on Redshift's tokens, so a `;` or `:name` inside a string literal and a `::type` cast
-are left alone.
+All work on Redshift's tokens, so a `;`, `:name` or `$1` inside a string literal and a `::type`
+cast are left alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
 from sqlglot.dialects.redshift import Redshift
@@ -54,4 +56,34 @@ def bind_parameters(sql: str, values: Mapping[str, str]) -> str:
         literal = f"'{escaped}'"
         pieces += [sql[copied_to : colon.start], literal]
         copied_to = name.end + 1
+    return "".join([*pieces, sql[copied_to:]])
+
+
+def string_literal(value: str) -> str:
+    """`value` as a Redshift string literal: Redshift reads a backslash in a literal as an escape,
+    so it is doubled along with the quote ("Literals" in the Redshift Database Developer Guide)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def bind_positional(sql: str, literals: Sequence[str]) -> str:
+    """`$1`, `$2`, ... replaced by `literals[0]`, `literals[1]`, ...: SQL text the caller made
+    from each parameter's value and type (a literal, a CAST). A `$n` without a value raises
+    TranslationError naming it."""
+    tokens = _tokens(sql)
+    pieces: list[str] = []
+    copied_to = 0
+    for dollar, number in pairwise(tokens):
+        if (
+            dollar.token_type != TokenType.PARAMETER
+            or dollar.text != "$"
+            or number.token_type != TokenType.NUMBER
+            or number.start != dollar.end + 1
+            or not number.text.isdigit()
+        ):
+            continue
+        index = int(number.text)
+        if not 1 <= index <= len(literals):
+            raise TranslationError(f"there is no parameter ${index}")
+        pieces += [sql[copied_to : dollar.start], literals[index - 1]]
+        copied_to = number.end + 1
     return "".join([*pieces, sql[copied_to:]])

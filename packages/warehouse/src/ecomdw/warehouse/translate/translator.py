@@ -269,3 +269,26 @@ def translate(sql: str, catalog: Catalog | None = None) -> str:
     if len(statements) != 1:
         raise TranslationError(f"expected one statement, found {len(statements)}")
     return ";\n".join(translate_script(sql, catalog))
+
+
+def output_types(sql: str, catalog: Catalog | None = None) -> list[str | None]:
+    """The Redshift types of one query's output columns, typed against `catalog` as the
+    translation types them (`CHAR(3)`, `VARCHAR(64)`, `DECIMAL(18,2)`; None where unknown), or
+    [] for a statement that is no query or does not type."""
+    statements = _statements(sql)
+    if len(statements) != 1 or statements[0][0].text.upper() in ("UNLOAD", "COPY"):
+        return []
+    try:
+        tree = sqlglot.parse_one(_source_text(sql, statements[0]), read=_RedshiftSource)
+        if not isinstance(tree, exp.Query):
+            return []
+        typed = _typed(tree, {table: dict(columns) for table, columns in (catalog or {}).items()})
+    except (ParseError, TranslationError):
+        return []
+    assert isinstance(typed, exp.Query)
+    return [
+        None
+        if select.type is None or select.type.this == exp.DataType.Type.UNKNOWN
+        else select.type.sql("redshift")
+        for select in typed.selects
+    ]
