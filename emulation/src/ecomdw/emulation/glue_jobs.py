@@ -36,7 +36,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ from botocore.exceptions import ClientError
 from moto.core.common_types import TYPE_RESPONSE
 from moto.core.utils import utcnow
 from moto.glue.exceptions import ConcurrentRunsExceededException
-from moto.glue.models import FakeJob, FakeJobRun
+from moto.glue.models import FakeJob, FakeJobRun, GlueBackend
 from moto.glue.responses import GlueResponse
 
 from ecomdw.core.aws import EMULATOR_CREDENTIALS, client, spark_s3_conf
@@ -54,7 +54,8 @@ from ecomdw.core.settings import Settings
 from ecomdw.core.storage import S3Location
 from ecomdw.emulation.cloudwatch_logs import append_lines
 from ecomdw.emulation.glue.arguments import JobArgumentError, JobParameters
-from ecomdw.emulation.glue.runtime import runtime_for
+from ecomdw.emulation.glue.runtime import RUNTIMES, runtime_for
+from ecomdw.emulation.glue.warm.pool import WarmDriver, WarmDrivers, attach_folder
 from ecomdw.etl.spark import script_environment
 
 EMULATED_COMMANDS = ("glueetl",)
@@ -173,10 +174,11 @@ def script_run_environment(
     py_files: list[str],
     jars: list[str],
     conf: dict[str, str],
-    workdir: Path,
+    workdir: Path | None,
 ) -> dict[str, str]:
     """The environment a job script runs in: Glue's (UTC, nothing importable but `py_files`),
-    pointed at the emulator at `settings` (its boto3, and its Spark's master and S3A)."""
+    pointed at the emulator at `settings` (its boto3, and its Spark's master and S3A); its
+    temporary files in `workdir` (None: the system's)."""
     endpoint = str(settings.endpoint_url)
     kept = {name: os.environ[name] for name in KEPT_VARIABLES if name in os.environ}
     spark = script_environment(
@@ -190,7 +192,7 @@ def script_run_environment(
         **kept,
         **spark,
         "TZ": "UTC",
-        "TMPDIR": str(workdir),
+        **({"TMPDIR": str(workdir)} if workdir is not None else {}),
         "PYTHONPATH": os.pathsep.join(py_files),
         "PYTHONNOUSERSITE": "1",
         "PYTHONUNBUFFERED": "1",
@@ -199,6 +201,34 @@ def script_run_environment(
         "AWS_SECRET_ACCESS_KEY": EMULATOR_CREDENTIALS["aws_secret_access_key"],
         "AWS_DEFAULT_REGION": settings.region,
         "AWS_REGION": settings.region,
+    }
+
+
+def warm_drivers(settings: Settings) -> WarmDrivers | None:
+    """Warm Spark drivers for the job runs of the emulator at `settings`, started as a cold run
+    starts its Spark; None when the settings ask for cold runs or Glue's environment is absent
+    (a run then fails, saying how to build it)."""
+    runtime = RUNTIMES["5.0"]
+    if settings.glue_driver != "warm" or not runtime.ready():
+        return None
+    environment = script_run_environment(
+        settings, python=runtime.python, py_files=[], jars=[], conf={}, workdir=None
+    )
+    return WarmDrivers(runtime.python, environment)
+
+
+def warm_environment(
+    cold: dict[str, str], driver: WarmDriver, run_id: str, parameters: JobParameters
+) -> dict[str, str]:
+    """A run's environment on a warm driver: attached to it rather than starting a Spark, its
+    `--extra-py-files` on its own and its workers' path, its SQL settings on its session."""
+    py_files = [path for path in cold["PYTHONPATH"].split(os.pathsep) if path]
+    environment = {key: value for key, value in cold.items() if key != "PYSPARK_SUBMIT_ARGS"}
+    return {
+        **environment,
+        **driver.attach_environment(run_id, py_files),
+        "PYTHONPATH": os.pathsep.join([str(attach_folder()), *py_files]),
+        "ECOMDW_SESSION_CONF": json.dumps(parameters.spark_conf),
     }
 
 
@@ -285,17 +315,25 @@ class GlueJobRunner:
         self._processes: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
         self._stopped = False
+        self._drivers = warm_drivers(settings)
 
     def install(self) -> None:
         """Make `StartJobRun` of every moto Glue job in this process run through this runner,
-        and answer `BatchStopJobRun`."""
+        and answer `BatchStopJobRun`; a warm driver starts as soon as a job is created."""
         runner = self
 
         def start_job_run(job: FakeJob, **request: Any) -> str:
             return runner.start(job, **request)
 
+        def create_job(backend: GlueBackend, *args: Any, **kwargs: Any) -> Any:
+            created = moto_create_job(backend, *args, **kwargs)
+            if runner._drivers is not None:  # a job will run soon: start its driver now
+                runner._drivers.prestart()
+            return created
+
         # The seams: moto's backend and responses stay as they are around them.
         FakeJob.start_job_run = start_job_run  # type: ignore[method-assign,assignment]
+        GlueBackend.create_job = create_job  # type: ignore[method-assign,assignment]
         GlueResponse.batch_stop_job_run = _batch_stop_job_run  # type: ignore[attr-defined]
 
     def start(
@@ -343,6 +381,8 @@ class GlueJobRunner:
             processes = list(self._processes)
         for process in processes:
             _kill_group(process)
+        if self._drivers is not None:
+            self._drivers.stop()
 
     def _execute(self, job: FakeJob, run: ExecutedJobRun, settings: Settings) -> None:
         started = time.monotonic()
@@ -412,7 +452,10 @@ class GlueJobRunner:
             conf=parameters.spark_conf,
             workdir=workdir,
         )
-        with log.open("wb") as out:
+        drivers = self._drivers if parameters.runs_warm else None
+        with drivers.lease() if drivers else nullcontext() as driver, log.open("wb") as out:
+            if driver is not None:
+                environment = warm_environment(environment, driver, run.job_run_id, parameters)
             process = subprocess.Popen(
                 argv,
                 cwd=workdir,
@@ -451,6 +494,9 @@ class GlueJobRunner:
             with self._lock:
                 self._processes.discard(process)
         return False
+
+
+moto_create_job = GlueBackend.create_job
 
 
 def _minute_seconds() -> float:

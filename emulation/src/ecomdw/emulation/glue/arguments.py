@@ -81,6 +81,12 @@ class JobParameters:
         return {key.strip(): setting.strip() for key, setting in pairs}
 
     @property
+    def runs_warm(self) -> bool:
+        """Whether a warm driver can run it: a run that adds jars or sets Spark settings a
+        running context cannot take (any but SQL ones) needs a Spark of its own."""
+        return not self.extra_jars and all(key.startswith("spark.sql.") for key in self.spark_conf)
+
+    @property
     def log_groups(self) -> tuple[str, str]:
         """(output, error) log group names."""
         prefix = self.arguments.get("--custom-logGroup-prefix")

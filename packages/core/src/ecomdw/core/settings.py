@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import (
@@ -41,6 +42,11 @@ class Settings(BaseSettings):
         "the embedded emulator supplies it when it starts.",
     )
     spark_master: str = "local[*]"
+    glue_driver: Literal["warm", "cold"] = Field(
+        default="warm",
+        description="How the emulated Glue runs a job: on a Spark driver kept running between "
+        "runs (`warm`), or on a Spark of its own started for the run, as on Glue (`cold`).",
+    )
     home: Path = Field(
         default=Path(".ecomdw"),
         description="Where local state lives: warehouse file, reports, emulator state.",
