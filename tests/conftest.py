@@ -1,4 +1,5 @@
-"""Session fixtures: one embedded emulator and one local Spark per test session."""
+"""Session fixtures: one embedded emulator and one local Spark per test session; the hypothesis
+profiles."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ecomdw.core.settings import Settings
 
@@ -19,6 +21,23 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKEND = os.environ.get("ECOMDW_TEST_BACKEND", "embedded")
+
+# `ci`, the default: the same examples on every run and machine (derandomized, no example
+# database, nothing timed), so a failure in CI is the same failure on a laptop. `dev`
+# (HYPOTHESIS_PROFILE=dev, or --hypothesis-profile=dev) explores: random examples, ten times as
+# many (`scaled` in tests/property/budget.py scales each test's count), failures kept in
+# .hypothesis/ and tried first on the next run.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile("dev", max_examples=1000, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

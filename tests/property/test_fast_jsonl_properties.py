@@ -32,6 +32,8 @@ from ecomdw.core.strategies import non_null_values, raw_records
 from ecomdw.etl.transforms.fast_jsonl import jsonl_lines, read_jsonl
 from ecomdw.etl.transforms.stage import file_batches, parse_file, parsed_schema, record_batches
 
+from .budget import scaled
+
 pytestmark = pytest.mark.property
 
 JSONL_ENTITIES = [e for e in RAW_ENTITIES if e.file_format is FileFormat.JSONL]
@@ -243,7 +245,7 @@ def assert_same_rows(entity: Entity, content: bytes) -> None:
 
 
 @pytest.mark.parametrize("entity", JSONL_ENTITIES, ids=[e.name for e in JSONL_ENTITIES])
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_fast_path_rows_equal_the_reference_rows(entity: Entity, data: st.DataObject) -> None:
     content = data.draw(jsonl_files(entity), label="content")
@@ -264,7 +266,7 @@ COLUMN_CASES = [(e, c) for e in JSONL_ENTITIES for c in e.columns]
 @pytest.mark.parametrize(
     ("entity", "column"), COLUMN_CASES, ids=[f"{e.name}-{c.name}" for e, c in COLUMN_CASES]
 )
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_one_broken_column_many_lines(entity: Entity, column: Column, data: st.DataObject) -> None:
     """Many texts for one column in an otherwise valid canonical line: each column's fast rule

@@ -16,6 +16,8 @@ from ecomdw.core.model import ENTITIES, Entity
 from ecomdw.core.redshift_ddl import create_table
 from ecomdw.core.strategies import records
 
+from .budget import scaled
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
@@ -27,7 +29,9 @@ Row = dict[str, Value]
 
 @pytest.mark.spark
 # Every example is a Spark job: no shrinking, which would run hundreds of them on a failure.
-@settings(max_examples=5, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate))
+@settings(
+    max_examples=scaled(5), deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate)
+)
 @given(data=st.data())
 def test_valid_rows_of_every_entity_survive_a_spark_round_trip(
     spark: SparkSession, data: st.DataObject
@@ -61,7 +65,7 @@ def without_physical_design(ddl: str) -> str:
 
 @pytest.mark.duckdb
 @pytest.mark.parametrize("entity", ALL, ids=[e.name for e in ALL])
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=scaled(10), deadline=None)
 @given(data=st.data())
 def test_valid_rows_survive_the_redshift_ddl_on_duckdb(entity: Entity, data: st.DataObject) -> None:
     rows = data.draw(
