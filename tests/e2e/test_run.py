@@ -71,6 +71,7 @@ def raw(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"full": full, "first": first_days}
 
 
+@pytest.mark.timeout(1200)  # three whole pipeline runs
 def test_run_rerun_and_one_more_day(raw: dict[str, Path], tmp_path: Path) -> None:
     home, warehouse = tmp_path / "home", tmp_path / "warehouse.duckdb"
 

@@ -6,6 +6,7 @@ import json
 import textwrap
 import time
 import uuid
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -502,8 +503,9 @@ RUN_SQL = {
 
 
 def redshift_cluster(settings: Settings) -> None:
+    """This module's cluster (the session's emulator may hold others: the deployed stacks')."""
     redshift = client("redshift", settings)
-    if not redshift.describe_clusters()["Clusters"]:
+    with suppress(redshift.exceptions.ClusterAlreadyExistsFault):
         redshift.create_cluster(
             ClusterIdentifier=CLUSTER["ClusterIdentifier"],
             NodeType="ra3.xlplus",

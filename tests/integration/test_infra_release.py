@@ -134,29 +134,46 @@ def record(aws: Aws, account: str, env: Environment) -> dict[str, Any]:
     return loaded
 
 
+def dev_stack(aws: Aws, stack: SynthesizedStack) -> tuple[str, list[dict[str, Any]]]:
+    """A stack in the dev account: its status and its change sets."""
+    cfn = aws.clients("dev")("cloudformation", stack.region)
+    status: str = cfn.describe_stacks(StackName=stack.name)["Stacks"][0]["StackStatus"]
+    return status, cfn.list_change_sets(StackName=stack.name)["Summaries"]
+
+
+@dataclasses.dataclass(frozen=True)
+class FirstDeploy:
+    """`deploy --env dev` into the empty dev account, and each stack's status and change sets'
+    execution statuses as it left them (tests after it, in any order, add change sets)."""
+
+    process: subprocess.CompletedProcess[str]
+    stacks: dict[str, tuple[str, list[str]]]
+
+
 @pytest.fixture(scope="module")
-def dev_deploy(aws: Aws, home: Path) -> subprocess.CompletedProcess[str]:
-    return ecomdw(aws, home, "dev", "deploy", "--env", "dev", "--yes")
+def dev_deploy(aws: Aws, home: Path) -> FirstDeploy:
+    process = ecomdw(aws, home, "dev", "deploy", "--env", "dev", "--yes")
+    stacks = {}
+    for stack in env_stacks(aws, Environment.DEV) if process.returncode == 0 else []:
+        status, change_sets = dev_stack(aws, stack)
+        stacks[stack.name] = (status, [c["ExecutionStatus"] for c in change_sets])
+    return FirstDeploy(process, stacks)
 
 
 def test_a_first_deploy_creates_every_stack_through_a_create_change_set(
-    aws: Aws, dev_deploy: subprocess.CompletedProcess[str]
+    aws: Aws, dev_deploy: FirstDeploy
 ) -> None:
-    assert dev_deploy.returncode == 0, dev_deploy.stderr
+    assert dev_deploy.process.returncode == 0, dev_deploy.process.stderr
     synthesized = env_stacks(aws, Environment.DEV)
     declared = sum(len(s.template["Resources"]) for s in synthesized)
     artifact = build(PipelineInput().scripts)
-    assert dev_deploy.stdout.splitlines()[-1] == (
+    assert dev_deploy.process.stdout.splitlines()[-1] == (
         f"dev: deployed, 11 stacks, {declared} resource changes; artifact {artifact.id[:12]} "
         "recorded"
     )
-    for stack in synthesized:
-        cfn = aws.clients("dev")("cloudformation", stack.region)
-        assert cfn.describe_stacks(StackName=stack.name)["Stacks"][0]["StackStatus"] == (
-            "CREATE_COMPLETE"
-        )
-        [change_set] = cfn.list_change_sets(StackName=stack.name)["Summaries"]
-        assert change_set["ExecutionStatus"] == "EXECUTE_COMPLETE"
+    assert dev_deploy.stacks == {
+        s.name: ("CREATE_COMPLETE", ["EXECUTE_COMPLETE"]) for s in synthesized
+    }
     # Every resource, the ecomdw-created types included, exists in dev's own account.
     verification = verify_stacks(
         aws.endpoint, [(s.name, s.region, s.template) for s in synthesized], ACCOUNTS["dev"]
@@ -166,7 +183,7 @@ def test_a_first_deploy_creates_every_stack_through_a_create_change_set(
 
 
 def test_the_deploy_records_its_artifact_and_uploads_each_script_under_its_hash(
-    aws: Aws, dev_deploy: subprocess.CompletedProcess[str]
+    aws: Aws, dev_deploy: FirstDeploy
 ) -> None:
     artifact = build(PipelineInput().scripts)
     recorded = record(aws, "dev", Environment.DEV)
@@ -183,22 +200,21 @@ def test_the_deploy_records_its_artifact_and_uploads_each_script_under_its_hash(
 
 
 def test_a_second_deploy_with_nothing_changed_reports_no_changes(
-    aws: Aws, home: Path, dev_deploy: subprocess.CompletedProcess[str]
+    aws: Aws, home: Path, dev_deploy: FirstDeploy
 ) -> None:
+    synthesized = env_stacks(aws, Environment.DEV)
+    before = {s.name: dev_stack(aws, s)[1] for s in synthesized}
     again = ecomdw(aws, home, "dev", "deploy", "--env", "dev", "--yes")
     assert again.returncode == 0, again.stderr
-    synthesized = env_stacks(aws, Environment.DEV)
     lines = again.stdout.splitlines()
     assert lines[:-1] == [f"{s.name}: no changes" for s in synthesized]
     assert ", 11 stacks, 0 resource changes;" in lines[-1]
-    for stack in synthesized:
-        cfn = aws.clients("dev")("cloudformation", stack.region)
-        # The empty change sets were deleted: only the executed CREATE remains.
-        assert len(cfn.list_change_sets(StackName=stack.name)["Summaries"]) == 1
+    # Its empty change sets were deleted: each stack has those it had before, no more.
+    assert {s.name: dev_stack(aws, s)[1] for s in synthesized} == before
 
 
 def test_one_parameter_changed_is_exactly_one_modify_of_that_property(
-    aws: Aws, dev_deploy: subprocess.CompletedProcess[str]
+    aws: Aws, dev_deploy: FirstDeploy
 ) -> None:
     clients, settings = aws.clients("dev"), Settings(endpoint_url=aws.endpoint)
     dev = parameters_for(Environment.DEV)
@@ -231,7 +247,7 @@ def test_one_parameter_changed_is_exactly_one_modify_of_that_property(
 
 
 def test_the_plan_table_shows_the_changed_value_and_a_declined_change_set_records_nothing(
-    aws: Aws, home: Path, dev_deploy: subprocess.CompletedProcess[str], monkeypatch: Any
+    aws: Aws, home: Path, dev_deploy: FirstDeploy, monkeypatch: Any
 ) -> None:
     dev = parameters_for(Environment.DEV)
     changed = dataclasses.replace(dev, monthly_budget_usd=dev.monthly_budget_usd + 100)
@@ -256,9 +272,7 @@ def test_the_plan_table_shows_the_changed_value_and_a_declined_change_set_record
 
 
 @pytest.fixture(scope="module")
-def promoted(
-    aws: Aws, home: Path, dev_deploy: subprocess.CompletedProcess[str]
-) -> subprocess.CompletedProcess[str]:
+def promoted(aws: Aws, home: Path, dev_deploy: FirstDeploy) -> subprocess.CompletedProcess[str]:
     """dev -> staging as CI's promote job: staging's role, dev's artifact read with dev's."""
     return ecomdw(
         aws, home, "staging", "promote", "--from", "dev", "--to", "staging", "--yes",

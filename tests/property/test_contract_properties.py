@@ -32,6 +32,8 @@ from ecomdw.core.strategies import (
     raw_records,
 )
 
+from .budget import scaled
+
 pytestmark = pytest.mark.property
 
 DAY1, DAY2 = dt.date(2024, 5, 1), dt.date(2024, 5, 2)
@@ -43,7 +45,9 @@ RECORD_CASES = [
     for defect in applicable_defects(entity)
     if defect in RECORD_DEFECTS
 ]
-SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=scaled(12), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def file_start(entity: Entity) -> str:
@@ -85,7 +89,7 @@ def unique_records(
 
 
 @pytest.mark.parametrize("entity", RAW_ENTITIES, ids=RAW_IDS)
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=scaled(25), deadline=None)
 @given(data=st.data())
 def test_valid_records_read_back_to_their_values(entity: Entity, data: st.DataObject) -> None:
     examples = data.draw(st.lists(raw_records(entity), max_size=6))

@@ -25,6 +25,8 @@ from ecomdw.core.strategies import non_null_values, raw_records
 from ecomdw.etl.transforms.fast_csv import plain_lines, read_plain_csv
 from ecomdw.etl.transforms.stage import file_batches, parse_file, parsed_schema, record_batches
 
+from .budget import scaled
+
 pytestmark = pytest.mark.property
 
 CSV_ENTITIES = [e for e in RAW_ENTITIES if e.file_format is FileFormat.CSV]
@@ -183,7 +185,7 @@ def table(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> pa.Table:
 
 
 @pytest.mark.parametrize("entity", CSV_ENTITIES, ids=[e.name for e in CSV_ENTITIES])
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_fast_path_rows_equal_the_reference_rows(entity: Entity, data: st.DataObject) -> None:
     content = data.draw(csv_files(entity), label="content")
@@ -208,7 +210,7 @@ COLUMN_CASES = [(e, c) for e in CSV_ENTITIES for c in e.columns]
 @pytest.mark.parametrize(
     ("entity", "column"), COLUMN_CASES, ids=[f"{e.name}-{c.name}" for e, c in COLUMN_CASES]
 )
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_one_broken_column_many_lines(entity: Entity, column: Column, data: st.DataObject) -> None:
     """Many texts for one column in an otherwise valid record: each column's fast rule is

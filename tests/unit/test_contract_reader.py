@@ -303,12 +303,30 @@ def test_payments_are_read_with_their_nested_method() -> None:
         (PAYMENT.replace('"type": "card", ', ""), Defect.MISSING_VALUE),
         (PAYMENT[:-1], Defect.UNPARSEABLE),
         ("[" + PAYMENT + "]", Defect.UNPARSEABLE),
+        # Lone surrogates: escaped (valid JSON, not Unicode text), in a value long enough for
+        # VARCHAR's byte count, in CHAR, in a member that is ignored; or as their bytes (as
+        # `open_raw_text` reads them).
+        (PAYMENT.replace('"PAY1"', '"PAY1234567\\ud800"'), Defect.UNPARSEABLE),
+        (PAYMENT.replace('"4242"', '"\\udc80"'), Defect.UNPARSEABLE),
+        (PAYMENT.replace('"status"', '"\\udfff": "x", "status"'), Defect.UNPARSEABLE),
+        (PAYMENT.replace("PAY1", "PAY\udced\udca0\udc80"), Defect.UNPARSEABLE),  # ED A0 80
     ],
 )
 def test_broken_payments_are_rejected_with_their_reason(line: str, reason: Defect) -> None:
     result = read_raw_file(PAYMENTS, io.StringIO(PAYMENT + "\n" + line + "\n", newline=""))
     assert reasons(result) == [(2, reason)]
     assert result.defects[0].raw_text == line
+
+
+@pytest.mark.parametrize(
+    ("payment_id", "expected"),
+    [("PAY\\ud83d\\ude00", "PAY\U0001f600"), ("PAY\\\\ud800", "PAY\\ud800")],
+    ids=["surrogate-pair", "escaped-backslash"],
+)
+def test_escapes_that_spell_text_are_read(payment_id: str, expected: str) -> None:
+    """A pair of surrogate escapes is one character; `\\\\ud800` is a backslash and `ud800`."""
+    result = read_raw_file(PAYMENTS, io.StringIO(payment(payment_id=payment_id), newline=""))
+    assert [r.values["payment_id"] for r in result.records] == [expected]
 
 
 def test_unknown_json_members_are_ignored() -> None:

@@ -15,7 +15,10 @@ Files
     (`\\n`, `\\r\\n` or a lone `\\r` ends one) where the record starts. JSONL files hold one
     JSON object per line; members are looked up by each column's source path (`method.type`),
     absent members and `null` are NULL, other members are ignored, and every present value must
-    be a JSON string (the contract's text), else `wrong_type`.
+    be a JSON string (the contract's text), else `wrong_type`. A string that escapes a lone
+    surrogate (`"\\ud800"`) is valid JSON but not Unicode text (RFC 8259 section 8.2; I-JSON,
+    RFC 7493 section 2.1, forbids it), and no UTF-8, so no Redshift VARCHAR, can hold it: like
+    the bytes of a surrogate, which are not UTF-8, it makes its record `unparseable`.
 Recovering from broken records
     A record with a quoting error (unclosed or stray quote) is one `unparseable` record made of
     its first physical line; reading resumes on the next line. A record that parses but has the
@@ -368,6 +371,8 @@ class FileResult:
 
 
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # lone, or half of a pair
 _RFC4180_RECORD = re.compile(r'(?:"(?:[^"]|"")*"|[^,"]*)(?:,(?:"(?:[^"]|"")*"|[^,"]*))*')
 
 
@@ -540,7 +545,17 @@ def _iter_jsonl(entity: Entity, stream: TextIO) -> Iterator[tuple[int, str, _Fie
         if not isinstance(document, dict):
             yield line_number, raw, _RejectedError(Defect.UNPARSEABLE, "not a JSON object")
             continue
+        if _SURROGATE_ESCAPE.search(raw) and (lone := _lone_surrogate(document)):
+            detail = f"\\u{ord(lone):04x}, a lone surrogate, is not Unicode text"
+            yield line_number, raw, _RejectedError(Defect.UNPARSEABLE, detail)
+            continue
         yield line_number, raw, [_member(document, path) for path in paths]
+
+
+def _lone_surrogate(document: dict[str, object]) -> str | None:
+    """The first surrogate `json.loads` left unpaired in a member name or string value."""
+    found = _SURROGATE.search(json.dumps(document, ensure_ascii=False))
+    return found.group() if found else None
 
 
 def _member(document: dict[str, object], path: tuple[str, ...]) -> str | _NotText | None:

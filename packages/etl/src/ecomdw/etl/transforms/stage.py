@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
@@ -96,9 +95,6 @@ def _printable(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def parse_file(entity_name: str, path: str, content: bytes) -> Iterator[tuple[Any, ...]]:
     """Every record of one raw file as a `parsed_schema` row, in file order.
 
@@ -130,30 +126,18 @@ def record_batches(
     """`parse_file` rows as Arrow record batches of `schema` (`to_arrow_schema(parsed_schema)`),
     built column by column.
 
-    Naive datetimes go into `timestamp[us, tz=UTC]` columns as the UTC instants they are. A
-    JSON string can hold a lone surrogate (`"\\udc80"`), which neither Arrow nor Spark can
-    hold: it is shown as U+FFFD, as Spark's own Python-to-JVM conversion does.
+    Naive datetimes go into `timestamp[us, tz=UTC]` columns as the UTC instants they are.
     """
     rows = iter(rows)
     while chunk := list(islice(rows, rows_per_batch)):
         columns = zip(*chunk, strict=True)
         yield pa.RecordBatch.from_arrays(
             [
-                _arrow_array(values, field.type)
+                pa.array(values, type=field.type)
                 for values, field in zip(columns, schema, strict=True)
             ],
             schema=schema,
         )
-
-
-def _arrow_array(values: tuple[Any, ...], arrow_type: pa.DataType) -> pa.Array:
-    try:
-        return pa.array(values, type=arrow_type)
-    except UnicodeEncodeError:
-        if not pa.types.is_string(arrow_type):
-            raise
-        shown = [None if v is None else _SURROGATE.sub("\ufffd", v) for v in values]
-        return pa.array(shown, type=arrow_type)
 
 
 def file_batches(
