@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -93,3 +95,26 @@ def test_a_bound_parameter_arrives_exactly_as_sent(value: str) -> None:
     result = DuckDBExecutor().run(bind_parameters("SELECT :value AS v", {"value": value}))
     assert result is not None
     assert result.rows == [(value,)]
+
+
+def test_a_warehouse_killed_before_its_checkpoint_opens_again_with_its_types(
+    tmp_path: Path,
+) -> None:
+    """DuckDB replays its write-ahead log on open: what the executor writes there (tables with
+    length checks, the comment that keeps their Redshift types) must replay."""
+    database = tmp_path / "killed.duckdb"
+    script = (
+        "import os, sys\n"
+        "from ecomdw.warehouse.executors import DuckDBExecutor\n"
+        "executor = DuckDBExecutor(sys.argv[1])\n"
+        "executor.run('create table t (a varchar(3), b char(2), c int4)')\n"
+        "executor.run(\"insert into t values ('ab', 'x', 1)\")\n"
+        "os._exit(9)  # no checkpoint: all of it is in the log\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", script, str(database)], check=False)
+    assert killed.returncode == 9
+    assert database.with_name("killed.duckdb.wal").exists()
+    executor = DuckDBExecutor(database)
+    result = executor.run("select a, b, c from t")
+    assert result is not None and result.rows == [("ab", "x", 1)]
+    assert executor.catalog()["t"] == {"a": "VARCHAR(3)", "b": "CHAR(2)", "c": "INTEGER"}

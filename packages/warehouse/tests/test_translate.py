@@ -181,11 +181,10 @@ def test_catalog_from_ddl_keeps_the_redshift_types_of_create_table() -> None:
     }
 
 
-def test_create_table_records_each_columns_redshift_type_in_its_comment() -> None:
+def test_create_table_records_its_columns_redshift_types_in_its_comment() -> None:
     statements = translate_script("create table t (a int4, b char(3))")
     assert statements[1:] == [
-        "COMMENT ON COLUMN t.a IS 'redshift type: INTEGER'",
-        "COMMENT ON COLUMN t.b IS 'redshift type: CHAR(3)'",
+        """COMMENT ON TABLE t IS 'redshift types: {"a":"INTEGER","b":"CHAR(3)"}'""",
     ]
 
 

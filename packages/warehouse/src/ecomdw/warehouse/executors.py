@@ -31,7 +31,7 @@ from ecomdw.core.settings import Settings
 
 from .redshift_errors import INTERNAL_ERROR, RedshiftError, from_message, redshift_error
 from .translate import Catalog, TranslationError, split_script, translate_script
-from .translate.translator import remembered_type
+from .translate.translator import remembered_types
 
 MODEL_CATALOG = {
     table.name: {column.name: redshift_type(column.type) for column in table.columns}
@@ -126,17 +126,18 @@ class DuckDBExecutor:
     def catalog(self) -> dict[str, dict[str, str]]:
         """The Redshift type of every column of the current schema's tables and views."""
         rows = self.connection.execute(
-            "SELECT table_name, column_name, data_type, column_comment "
-            "FROM information_schema.columns "
-            "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
+            "SELECT c.table_name, c.column_name, c.data_type, t.comment "
+            "FROM information_schema.columns c LEFT JOIN duckdb_tables() t "
+            "ON t.table_name = c.table_name AND t.schema_name = c.table_schema "
+            "AND t.database_name = c.table_catalog "
+            "WHERE c.table_schema = current_schema() ORDER BY c.table_name, c.ordinal_position"
         ).fetchall()
         found: dict[str, dict[str, str]] = {}
         remembered: dict[str, dict[str, str]] = {}
         for table, column, data_type, comment in rows:
             found.setdefault(table, {})[column] = data_type
-            redshift = remembered_type(comment)
-            if redshift is not None:
-                remembered.setdefault(table, {})[column] = redshift
+            if table not in remembered and (types := remembered_types(comment)):
+                remembered[table] = types
         for table in found.keys() & MODEL_CATALOG.keys() - remembered.keys():
             found[table] = dict(MODEL_CATALOG[table])
         for table, columns in [*remembered.items(), *self._declared.items()]:

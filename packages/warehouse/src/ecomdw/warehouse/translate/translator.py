@@ -7,6 +7,7 @@ their original line numbers), typed against the catalog, and rewritten; see
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from functools import cache
 
@@ -30,7 +31,7 @@ from .statements import copy_command, create_table, merge, normalize_merge, unlo
 Catalog = Mapping[str, Mapping[str, str]]
 # A column created from Redshift DDL keeps its Redshift type in its DuckDB comment, so that
 # a later session types it by the DDL (INT4, CHAR(16)) rather than by storage (BIGINT, VARCHAR).
-REDSHIFT_TYPE_COMMENT = "redshift type: "
+REDSHIFT_TYPE_COMMENT = "redshift types: "
 # Column-level DISTKEY/SORTKEY (no parenthesis follows) are physical hints sqlglot cannot parse.
 COLUMN_LEVEL_HINTS = {"DISTKEY", "SORTKEY"}
 
@@ -165,19 +166,25 @@ def _translate_statement(
 
 
 def _type_comments(table: exp.Table, columns: Mapping[str, str]) -> list[str]:
-    """COMMENT ON COLUMN statements recording each column's Redshift type in the database."""
-    return [
-        f"COMMENT ON COLUMN {table.sql('duckdb')}.{exp.to_identifier(name).sql('duckdb')} IS "
-        f"{exp.Literal.string(REDSHIFT_TYPE_COMMENT + _canonical_type(type_sql)).sql('duckdb')}"
-        for name, type_sql in columns.items()
-    ]
+    """The COMMENT ON TABLE statement recording each column's Redshift type in the database.
+
+    One comment on the table, not one per column: DuckDB 1.5 cannot replay its write-ahead log
+    when a column comment follows a CHECK that calls a function (the length checks of string
+    columns), so a warehouse killed before its next checkpoint would not open again.
+    """
+    types = {name: _canonical_type(type_sql) for name, type_sql in columns.items()}
+    text = REDSHIFT_TYPE_COMMENT + json.dumps(types, separators=(",", ":"))
+    return [f"COMMENT ON TABLE {table.sql('duckdb')} IS {exp.Literal.string(text).sql('duckdb')}"]
 
 
-def remembered_type(comment: str | None) -> str | None:
-    """The Redshift type a column's comment records, if it was created from Redshift DDL."""
+def remembered_types(comment: str | None) -> dict[str, str]:
+    """The Redshift types a table's comment records (column -> type), if it was created from
+    Redshift DDL."""
     if comment and comment.startswith(REDSHIFT_TYPE_COMMENT):
-        return comment[len(REDSHIFT_TYPE_COMMENT) :]
-    return None
+        found = json.loads(comment[len(REDSHIFT_TYPE_COMMENT) :])
+        if isinstance(found, dict):
+            return {str(name): str(kind) for name, kind in found.items()}
+    return {}
 
 
 def catalog_from_ddl(sql: str) -> dict[str, dict[str, str]]:
