@@ -25,9 +25,10 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 GLUE = RUNTIMES["5.0"]
-SHIPPED_SOURCES = [
+SHIPPED_SOURCES = [  # the jobs' own settings, and those the emulated Glue starts them with
     ROOT / "packages/etl/src/ecomdw/etl",
     ROOT / "packages/core/src/ecomdw/core/aws.py",
+    ROOT / "emulation/src/ecomdw/emulation/glue",
 ]
 
 
@@ -187,7 +188,7 @@ def test_fast_paths_read_alike_on_glue_versions_and_the_workspace(
     assert sum(rows for rows, _ in on_glue.values()) > 1000
 
 
-SETTING_KEYS = re.compile(r"""["'](spark\.[A-Za-z0-9_.]+)["']""")
+SETTING_KEYS = re.compile(r"""["'](spark\.[A-Za-z0-9_.]*[A-Za-z0-9_])["']""")  # not prefixes
 HADOOP_KEYS = re.compile(r"""hadoop(?:Configuration\(\))?\.set\(\s*["']([A-Za-z0-9_.]+)["']""")
 
 
@@ -251,6 +252,7 @@ def test_every_spark_and_hadoop_setting_exists_in_spark_3_5_4(tmp_path: Path) ->
     each Hadoop key in Hadoop's defaults or S3A's constants."""
     spark_keys, hadoop_keys = settings_in_shipped_code()
     assert {"spark.sql.session.timeZone", "spark.driver.memory"} <= spark_keys
+    assert "spark.sql.parquet.output.committer.class" in spark_keys
     assert "mapreduce.fileoutputcommitter.marksuccessfuljobs" in hadoop_keys
     class_path = os.pathsep.join(str(jar) for jar in s3a_jars())
     argument = json.dumps([sorted(spark_keys), sorted(hadoop_keys), class_path])

@@ -54,9 +54,15 @@ from ecomdw.core.settings import Settings
 from ecomdw.core.storage import S3Location
 from ecomdw.emulation.cloudwatch_logs import append_lines
 from ecomdw.emulation.glue.arguments import JobArgumentError, JobParameters
-from ecomdw.emulation.glue.runtime import RUNTIMES, runtime_for
+from ecomdw.emulation.glue.runtime import (
+    COMMITTER_CLASS,
+    COMMITTER_SETTINGS,
+    RUNTIMES,
+    committer_jar,
+    runtime_for,
+)
 from ecomdw.emulation.glue.warm.pool import WarmDriver, WarmDrivers, attach_folder
-from ecomdw.etl.spark import script_environment
+from ecomdw.etl.spark import java_home, script_environment
 
 EMULATED_COMMANDS = ("glueetl",)
 """`Command.Name`s whose runs execute: Spark ETL jobs (not Python shell, streaming or Ray)."""
@@ -177,16 +183,21 @@ def script_run_environment(
     workdir: Path | None,
 ) -> dict[str, str]:
     """The environment a job script runs in: Glue's (UTC, nothing importable but `py_files`),
-    pointed at the emulator at `settings` (its boto3, and its Spark's master and S3A); its
-    temporary files in `workdir` (None: the system's)."""
+    pointed at the emulator at `settings` (its boto3, and its Spark's master and S3A), its
+    writes committed as Glue's EMRFS committer commits them (straight to their destination:
+    `DirectOutputCommitter`, where a Java compiler could build it); its temporary files in
+    `workdir` (None: the system's)."""
     endpoint = str(settings.endpoint_url)
     kept = {name: os.environ[name] for name in KEPT_VARIABLES if name in os.environ}
+    committer = committer_jar(RUNTIMES["5.0"], java_home() / "bin" / "javac")
+    writes = dict.fromkeys(COMMITTER_SETTINGS, COMMITTER_CLASS) if committer else {}
     spark = script_environment(
         settings.spark_master,
-        {**spark_s3_conf(settings), **conf},
+        {**spark_s3_conf(settings), **writes, **conf},
         python=str(python),
         py_files=py_files,
         jars=jars,
+        class_path=[committer] if committer else [],
     )
     return {
         **kept,

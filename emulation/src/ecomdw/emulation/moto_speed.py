@@ -7,7 +7,10 @@ and with the bucket, not with the answer:
 - every request resolves its service by listing moto's package folder (a `stat` per entry);
   the folder does not change while the process runs, so the listing is read once;
 - a prefixed `ListObjects` copies the whole bucket and reads every key's newest version before
-  it filters by the prefix; here only the names are scanned, and only matching keys are read.
+  it filters by the prefix; here only the names are scanned, and only matching keys are read;
+- a response's every timestamp is parsed back from text by dateutil before it is written out
+  (most of a listing's time, for a listing of a few keys); the same text gives the same answer,
+  so each is converted once.
 
 The answers are S3's: keys and common prefixes sorted, pagination by moto's own helpers, and a
 key whose newest version is a delete marker hidden from both (moto still counted it as a
@@ -16,10 +19,11 @@ common prefix).
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from moto import backends
+from moto.core.serialize import TimestampSerializer
 from moto.s3.exceptions import MethodNotAllowed
 from moto.s3.models import FakeBucket, FakeDeleteMarker, FakeTableStorageBucket, S3Backend
 
@@ -65,7 +69,25 @@ def list_objects(  # noqa: PLR0917 - moto passes these positionally
     return key_results, sorted(folders), is_truncated, next_marker
 
 
+_timestamp_text = TimestampSerializer._convert_timestamp_to_str
+_converter = TimestampSerializer(TimestampSerializer.TIMESTAMP_FORMAT_ISO8601)
+
+
+@lru_cache(maxsize=1 << 16)
+def _timestamp_once(value: Any, timestamp_format: str) -> Any:
+    return _timestamp_text(_converter, value, timestamp_format)
+
+
+def timestamp_text(self: TimestampSerializer, value: Any, timestamp_format: str) -> Any:
+    """moto's timestamp conversion (its result depends on the value and format alone), cached."""
+    try:
+        return _timestamp_once(value, timestamp_format)
+    except TypeError:  # an unhashable value
+        return _timestamp_text(self, value, timestamp_format)
+
+
 def install() -> None:
     """Patch moto in this process (idempotent)."""
     backends.list_of_moto_modules = _moto_modules_once
     S3Backend.list_objects = list_objects  # type: ignore[method-assign]
+    TimestampSerializer._convert_timestamp_to_str = timestamp_text  # type: ignore[method-assign]

@@ -21,11 +21,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ecomdw.core.names import Environment
 from ecomdw.core.settings import Settings, load_settings
 from ecomdw.emulation.lifecycle import Lifecycle
+from ecomdw.emulation.request_counts import RequestCounter
 
 if TYPE_CHECKING:
     from ecomdw.emulation.glue_jobs import GlueJobRunner
@@ -84,6 +85,9 @@ class EmbeddedEmulator(Lifecycle):
 
         moto_speed.install()
         self._server.start()
+        wsgi: Any = self._server._server  # werkzeug's server reads its `app` per request
+        self.requests = RequestCounter(wsgi.app)
+        wsgi.app = self.requests
         host, port = self._server.get_host_and_port()
         self._endpoint = f"http://{host}:{port}"
         from ecomdw.emulation.glue_jobs import GlueJobRunner

@@ -25,6 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -220,6 +221,42 @@ def _file_digest(module: str) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
 
 
+COMMITTER_CLASS = "ecomdw.emulation.DirectOutputCommitter"
+COMMITTER_SETTINGS = (
+    "spark.sql.parquet.output.committer.class",
+    "spark.sql.sources.outputCommitterClass",
+)
+"""The SQL settings naming the committer of Spark's parquet writes and of its other writes."""
+
+
+def committer_jar(runtime: GlueRuntime, javac: Path) -> Path | None:
+    """The direct committer (`committer/DirectOutputCommitter.java`), compiled once per source
+    against the Hadoop of Glue's Spark; None without a Java compiler (writes then take
+    Hadoop's renaming committer, as plain Spark does)."""
+    source = resources.files(__package__).joinpath("committer/DirectOutputCommitter.java")
+    text = source.read_bytes()
+    jar = runtimes_home() / f"direct-committer-{hashlib.sha256(text).hexdigest()[:12]}.jar"
+    if jar.is_file():
+        return jar
+    hadoop = next(
+        (runtime.site_packages / "pyspark" / "jars").glob("hadoop-client-api-*.jar"), None
+    )
+    jar_tool = javac.with_name("jar")
+    if hadoop is None or not javac.is_file() or not jar_tool.is_file():
+        return None
+    with _locked(jar.with_suffix(".lock")), tempfile.TemporaryDirectory() as work:
+        if jar.is_file():
+            return jar
+        folder = Path(work)
+        (folder / "DirectOutputCommitter.java").write_bytes(text)
+        _run([javac, "--release", "17", "-cp", hadoop, "-d", folder / "classes",
+              folder / "DirectOutputCommitter.java"], "compiling the direct committer")  # fmt: skip
+        built = folder / "committer.jar"
+        _run([jar_tool, "cf", built, "-C", folder / "classes", "."], "packing the direct committer")
+        shutil.move(built, jar)
+    return jar
+
+
 RUNTIMES = {"5.0": GlueRuntime("5.0")}
 
 
@@ -243,8 +280,12 @@ def runtime_for(glue_version: str | None) -> GlueRuntime:
 def main(argv: list[str]) -> int:
     """`build`: every runtime environment, if missing; `python`: print 5.0's interpreter."""
     if argv == ["build"]:
+        from ecomdw.etl.spark import java_home
+
         for runtime in RUNTIMES.values():
             print(f"Glue {runtime.version} job environment: {runtime.build()}")
+            jar = committer_jar(runtime, java_home() / "bin" / "javac")
+            print(f"direct committer: {jar or 'not built (no javac): Hadoop commits by rename'}")
         return 0
     if argv == ["python"]:
         print(RUNTIMES["5.0"].require())

@@ -154,17 +154,17 @@ def s3a_jars() -> tuple[Path, ...]:
     return jars
 
 
-def spark_conf(conf: dict[str, str] | None = None) -> dict[str, str]:
-    """Every Spark setting ecomdw starts with: Glue-like defaults, S3A jars, then `conf`.
+def spark_conf(
+    conf: dict[str, str] | None = None, class_path: Sequence[Path] = ()
+) -> dict[str, str]:
+    """Every Spark setting ecomdw starts with: Glue-like defaults, S3A jars and `class_path`,
+    then `conf`.
 
     The jars go on the class path rather than in `spark.jars`, which would copy the 190 MB
     SDK bundle into every session's temporary folder; a cluster master must see the same path.
     """
-    class_path = os.pathsep.join(str(jar) for jar in s3a_jars())
-    jars = {
-        "spark.driver.extraClassPath": class_path,
-        "spark.executor.extraClassPath": class_path,
-    }
+    joined = os.pathsep.join(str(jar) for jar in (*s3a_jars(), *class_path))
+    jars = {"spark.driver.extraClassPath": joined, "spark.executor.extraClassPath": joined}
     return {**BASE_CONF, **jars, **(conf or {})}
 
 
@@ -175,6 +175,7 @@ def script_environment(
     python: str = sys.executable,
     py_files: Sequence[str] = (),
     jars: Sequence[str] = (),
+    class_path: Sequence[Path] = (),
 ) -> dict[str, str]:
     """Variables under which a script's own `SparkSession.builder.getOrCreate()` (or
     `SparkContext()`) starts Spark on `master` with `spark_conf(conf)`, its Python workers on
@@ -182,7 +183,7 @@ def script_environment(
     launcher does for a job script (`--extra-py-files`, `--extra-jars`), done here by PySpark's
     launcher."""
     submit_args = ["--master", master]
-    for key, value in spark_conf(conf).items():
+    for key, value in spark_conf(conf, class_path).items():
         submit_args += ["--conf", f"{key}={value}"]
     if py_files:
         submit_args += ["--py-files", ",".join(py_files)]
