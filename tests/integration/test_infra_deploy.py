@@ -10,8 +10,12 @@ import pytest
 from ecomdw.core.aws import EMULATOR_CREDENTIALS
 from ecomdw.core.names import Environment
 from ecomdw.core.settings import Settings
-from ecomdw.emulation.cfn_resources import NOT_EMULATED, NOT_EMULATED_PROPERTIES, in_account
-from ecomdw.emulation.cfn_verify import (
+from ecomdw.emulation.services.cloudformation.stacks import (
+    NOT_EMULATED,
+    NOT_EMULATED_PROPERTIES,
+    in_account,
+)
+from ecomdw.emulation.services.cloudformation.verification import (
     BY_ECOMDW,
     BY_EMULATOR,
     NOT_EMULATED_ORIGIN,

@@ -3,8 +3,8 @@
 In-process (`EmbeddedEmulator`) is what `ecomdw run` and the test session use. The long-lived
 one (`ecomdw emulator up`) is the same server in a detached process whose endpoint is kept in
 the settings' state file, so Spark, DuckDB and the AWS CLI in other processes reach it. Both
-run Glue job scripts on local Spark when a job run starts (`ecomdw.emulation.glue_jobs`) and
-crawl S3 into the catalog when a crawler starts (`ecomdw.emulation.glue_crawlers`).
+run Glue job scripts on local Spark when a job run starts (`services.glue.jobs`) and crawl S3
+into the catalog when a crawler starts (`services.glue.crawlers`).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from ecomdw.core.settings import Settings, load_settings
 from ecomdw.emulation.lifecycle import Lifecycle
 
 if TYPE_CHECKING:
-    from ecomdw.emulation.glue_jobs import GlueJobRunner
-    from ecomdw.emulation.redshift_data import RedshiftDataEmulation
-    from ecomdw.emulation.redshift_endpoint import RedshiftEndpoints
+    from ecomdw.emulation.services.glue.jobs import GlueJobRunner
+    from ecomdw.emulation.services.redshift.data_api import RedshiftDataEmulation
+    from ecomdw.emulation.services.redshift.endpoint import RedshiftEndpoints
 
 MOTO_SETTINGS = {
     # IAM policies such as AWSGlueServiceRole exist, as in a real account.
@@ -86,9 +86,9 @@ class EmbeddedEmulator(Lifecycle):
         self._server.start()
         host, port = self._server.get_host_and_port()
         self._endpoint = f"http://{host}:{port}"
-        from ecomdw.emulation.glue_jobs import GlueJobRunner
-        from ecomdw.emulation.redshift_data import RedshiftDataEmulation
-        from ecomdw.emulation.redshift_endpoint import RedshiftEndpoints
+        from ecomdw.emulation.services.glue.jobs import GlueJobRunner
+        from ecomdw.emulation.services.redshift.data_api import RedshiftDataEmulation
+        from ecomdw.emulation.services.redshift.endpoint import RedshiftEndpoints
 
         # The Spark master and region come from the settings; the endpoint is this server's.
         home = {"home": self._home} if self._home is not None else {}
@@ -108,17 +108,18 @@ class EmbeddedEmulator(Lifecycle):
 
         moto's backends are global to the process, so the Glue, crawler, CloudFormation and
         Step Functions extensions serve one endpoint at a time: the newest running emulator's.
-        S3 bucket policies are evaluated as S3 does (`s3_policies`).
+        S3 bucket policies are evaluated as S3 does (`services.s3.policies`).
         """
-        from ecomdw.emulation import cfn_resources, s3_policies
-        from ecomdw.emulation.glue_crawlers import GlueCrawlerRunner
-        from ecomdw.emulation.stepfunctions import StepFunctionsRunner
+        from ecomdw.emulation.services.cloudformation import stacks
+        from ecomdw.emulation.services.glue.crawlers import GlueCrawlerRunner
+        from ecomdw.emulation.services.s3 import policies
+        from ecomdw.emulation.services.stepfunctions.executions import StepFunctionsRunner
 
         assert self._glue_jobs is not None and self._endpoint is not None
         self._glue_jobs.install()
         GlueCrawlerRunner(self._settings).install()
-        cfn_resources.install(self._endpoint)
-        s3_policies.install()
+        stacks.install(self._endpoint)
+        policies.install()
         StepFunctionsRunner(self._settings).install()
 
     def stop(self) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 
 from ecomdw.core.duckdb_session import connect
-from ecomdw.emulation.redshift_data import RedshiftDataEmulation, _port
+from ecomdw.emulation.services.redshift.data_api import RedshiftDataEmulation, _port
 
 from .connection import Connection
 from .session import Session

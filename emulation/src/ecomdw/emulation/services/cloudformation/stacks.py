@@ -30,7 +30,7 @@ from moto.cloudformation import parsing
 from moto.s3.models import s3_backends
 
 from ecomdw.core.aws import EMULATOR_CREDENTIALS
-from ecomdw.emulation import cfn_change_sets
+from ecomdw.emulation.services.cloudformation import change_sets
 
 
 @dataclass(frozen=True)
@@ -1038,7 +1038,7 @@ def install(endpoint: str) -> None:
     parsing.resource_class_from_type = resource_class_from_type
     _create_resources_before_outputs()
     _templates_of_updates()
-    cfn_change_sets.install()
+    change_sets.install()
     _quiet_about_the_not_emulated()
 
 

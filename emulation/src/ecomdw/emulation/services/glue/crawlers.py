@@ -26,7 +26,7 @@ from moto.glue.models import FakeCrawl, FakeCrawler
 from ecomdw.core.aws import client, s3_filesystem
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import S3Location
-from ecomdw.emulation.cloudwatch_logs import append_lines
+from ecomdw.emulation.services.logs.writing import append_lines
 
 CRAWLER_LOG_GROUP = "/aws-glue/crawlers"
 PARTITION_BATCH = 100  # BatchCreatePartition's limit

@@ -3,14 +3,14 @@
 moto records a job run and calls it SUCCEEDED at once. Here `StartJobRun` downloads the job's
 `Command.ScriptLocation`, its `--extra-py-files`, `--extra-files` and `--extra-jars` from the
 emulated S3, installs its `--additional-python-modules`, and runs the script in Glue 5.0's
-Python environment (`ecomdw.emulation.glue.runtime`: exactly the modules Glue 5.0 provides, at
-their versions), with the argv Glue gives a script (`--JOB_NAME`, `--JOB_RUN_ID`, then
-`DefaultArguments` merged with the run's `Arguments`), so `awsglue.utils.getResolvedOptions`
-works. Nothing of the emulator's own environment is importable: a job that imports a module
-Glue lacks fails here with the `ModuleNotFoundError` it would fail with on AWS. The script's
-Spark starts on the settings' master with the S3A connector pointed at the emulator, and its
-boto3 reaches the emulator too; it runs in UTC, as Glue does. Arguments Glue 5.0 refuses fail
-the run; those it ignores are named in the error log (`ecomdw.emulation.glue.arguments`).
+Python environment (`runtime`: exactly the modules Glue 5.0 provides, at their versions), with
+the argv Glue gives a script (`--JOB_NAME`, `--JOB_RUN_ID`, then `DefaultArguments` merged with
+the run's `Arguments`), so `awsglue.utils.getResolvedOptions` works. Nothing of the emulator's
+own environment is importable: a job that imports a module Glue lacks fails here with the
+`ModuleNotFoundError` it would fail with on AWS. The script's Spark starts on the settings'
+master with the S3A connector pointed at the emulator, and its boto3 reaches the emulator too;
+it runs in UTC, as Glue does. Arguments Glue 5.0 refuses fail the run; those it ignores are
+named in the error log (`arguments`).
 
 The run's state is that of the process: SUCCEEDED, FAILED with the script's Python error, or
 TIMEOUT once the job's `Timeout` minutes have passed (the process is killed). Logs land in
@@ -52,9 +52,9 @@ from ecomdw.core.aws import EMULATOR_CREDENTIALS, client, spark_s3_conf
 from ecomdw.core.errors import UserError
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import S3Location
-from ecomdw.emulation.cloudwatch_logs import append_lines
-from ecomdw.emulation.glue.arguments import JobArgumentError, JobParameters
-from ecomdw.emulation.glue.runtime import runtime_for
+from ecomdw.emulation.services.glue.arguments import JobArgumentError, JobParameters
+from ecomdw.emulation.services.glue.runtime import runtime_for
+from ecomdw.emulation.services.logs.writing import append_lines
 from ecomdw.etl.spark import script_environment
 
 EMULATED_COMMANDS = ("glueetl",)

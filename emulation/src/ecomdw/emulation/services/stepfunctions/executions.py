@@ -8,9 +8,9 @@ to SUCCEEDED / FAILED and `GetExecutionHistory` holding the events. What it lack
 pipeline's own state machine here, this module adds:
 
 - its service integrations call `localhost:$MOTO_PORT`; here they call this emulator, so
-  `glue:startJobRun.sync` starts a job run that `glue_jobs` executes on Spark and waits for it,
-  and the AWS SDK integrations (`aws-sdk:redshiftdata:executeStatement`, ...) reach every
-  emulated service;
+  `glue:startJobRun.sync` starts a job run that `services.glue.jobs` executes on Spark and waits
+  for it, and the AWS SDK integrations (`aws-sdk:redshiftdata:executeStatement`, ...) reach
+  every emulated service;
 - Step Functions names SDK services without hyphens (`redshiftdata`), boto3 with them;
 - an SDK error is named `Service.ErrorCodeException`, as AWS documents
   (`RedshiftData.ValidationException`);

@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any
 
 from ecomdw.core.names import EMULATOR_ACCOUNT_ID
-from ecomdw.emulation.cfn_resources import (
+from ecomdw.emulation.services.cloudformation.stacks import (
     ALARM_FIELDS,
     EMULATED_TYPES,
     GLUE_JOB_FIELDS,

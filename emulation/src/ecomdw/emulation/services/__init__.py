@@ -1,0 +1,1 @@
+"""The emulated AWS services, one package or module each, as moto lays out its own."""

@@ -1,0 +1,1 @@
+"""CloudWatch Logs: what the emulated services log into it."""

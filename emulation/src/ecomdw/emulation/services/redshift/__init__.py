@@ -1,0 +1,1 @@
+"""Redshift: the Data API on DuckDB and the clusters' endpoints."""

@@ -1,0 +1,1 @@
+"""S3: bucket policies evaluated as S3 evaluates them."""
