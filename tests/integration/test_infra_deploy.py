@@ -10,18 +10,14 @@ import pytest
 from ecomdw.core.aws import EMULATOR_CREDENTIALS
 from ecomdw.core.names import Environment
 from ecomdw.core.settings import Settings
-from ecomdw.emulation.services.cloudformation.stacks import (
-    NOT_EMULATED,
-    NOT_EMULATED_PROPERTIES,
-    in_account,
-)
-from ecomdw.emulation.services.cloudformation.verification import (
+from ecomdw.emulation.clients import in_account
+from ecomdw.emulation.services.cloudformation.registry import NOT_EMULATED, RESOURCE_TYPES
+from ecomdw.emulation.services.cloudformation.resource_types import (
     BY_ECOMDW,
     BY_EMULATOR,
     NOT_EMULATED_ORIGIN,
-    Verification,
-    verify_stacks,
 )
+from ecomdw.emulation.services.cloudformation.verification import Verification, verify_stacks
 from ecomdw.infra.deploy import apply_stack
 from ecomdw.infra.synth import SynthesizedStack, stacks
 
@@ -70,8 +66,8 @@ def test_what_is_not_emulated_is_exactly_the_reasoned_list(verification: Verific
     unread = {(c.resource_type, p) for c in verification.checks for p in c.not_readable}
     reasoned = {
         (resource_type, path.split(".")[0])
-        for resource_type, paths in NOT_EMULATED_PROPERTIES.items()
-        for path in paths
+        for resource_type, known in RESOURCE_TYPES.items()
+        for path in known.unreadable
         if "." not in path
     }
     assert unread == reasoned

@@ -1,1 +1,1 @@
-"""CloudWatch Logs: what the emulated services log into it."""
+"""CloudWatch Logs: its CloudFormation type, and what the emulated services log into it."""

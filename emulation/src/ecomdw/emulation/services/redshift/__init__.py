@@ -1,1 +1,1 @@
-"""Redshift: the Data API on DuckDB and the clusters' endpoints."""
+"""Redshift: its CloudFormation types, the Data API on DuckDB, the clusters' endpoints."""

@@ -1,1 +1,1 @@
-"""Step Functions: executions that run."""
+"""Step Functions: its CloudFormation type, and executions that run."""

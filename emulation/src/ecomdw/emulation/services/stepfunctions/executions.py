@@ -14,8 +14,6 @@ pipeline's own state machine here, this module adds:
 - Step Functions names SDK services without hyphens (`redshiftdata`), boto3 with them;
 - an SDK error is named `Service.ErrorCodeException`, as AWS documents
   (`RedshiftData.ValidationException`);
-- state machines that CloudFormation creates (with `Definition` and `DefinitionSubstitutions`,
-  which moto ignores) land in the backend that executes;
 - Retry intervals and Wait states last `ECOMDW_STATES_SECOND_SECONDS` per second, so a
   production retry policy costs a test milliseconds.
 """
@@ -96,7 +94,6 @@ def _extend_moto_once() -> None:
     _name_sdk_services_as_boto3_does()
     _case_sdk_parameters_as_aws_does()
     _name_sdk_errors_as_aws_does()
-    _create_cloudformation_state_machines_in_the_executing_backend()
     _scale_retry_intervals_and_waits()
     _page_execution_history_as_aws_does()
     _stamp_context_times_as_aws_does()
@@ -381,50 +378,6 @@ def _name_sdk_errors_as_aws_does() -> None:
 
     aws_sdk._SERVICE_ERROR_NAMES.update(SDK_SERVICE_ERROR_PREFIXES)
     aws_sdk.StateTaskServiceAwsSdk._normalise_exception_name = staticmethod(sdk_error_name)  # type: ignore[method-assign,assignment]
-
-
-def definition_string(properties: dict[str, Any]) -> str | None:
-    """The state machine's definition as CloudFormation gives it to Step Functions."""
-    definition = properties.get("DefinitionString")
-    if definition is None and "Definition" in properties:
-        definition = json.dumps(properties["Definition"])
-    if definition is None:
-        return None
-    for key, value in (properties.get("DefinitionSubstitutions") or {}).items():
-        definition = definition.replace("${" + key + "}", str(value))
-    return str(definition)
-
-
-def _create_cloudformation_state_machines_in_the_executing_backend() -> None:
-    from moto.stepfunctions import models
-    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
-
-    # Only the models' name: moto's server finds the service's URLs through the package's.
-    models.stepfunctions_backends = stepfunctions_parser_backends  # type: ignore[assignment]
-    state_machine = models.StateMachine
-    create = state_machine.create_from_cloudformation_json
-    update = state_machine.update_from_cloudformation_json
-
-    def with_definition_string(cloudformation_json: dict[str, Any]) -> dict[str, Any]:
-        described = copy.deepcopy(cloudformation_json)
-        properties = described.setdefault("Properties", {})
-        if (definition := definition_string(properties)) is not None:
-            properties["DefinitionString"] = definition
-        return described
-
-    def create_from_cloudformation_json(
-        cls: Any, resource_name: str, cloudformation_json: Any, *args: Any, **kwargs: Any
-    ) -> Any:
-        return create(resource_name, with_definition_string(cloudformation_json), *args, **kwargs)
-
-    def update_from_cloudformation_json(
-        cls: Any, original: Any, new_name: str, cloudformation_json: Any, *args: Any, **kw: Any
-    ) -> Any:
-        properties = with_definition_string(cloudformation_json)
-        return update(original, new_name, properties, *args, **kw)
-
-    state_machine.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign,assignment]
-    state_machine.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)  # type: ignore[method-assign,assignment]
 
 
 class _ScaledClock:
