@@ -23,12 +23,13 @@ from moto import backends
 from moto.s3.exceptions import MethodNotAllowed
 from moto.s3.models import FakeBucket, FakeDeleteMarker, FakeTableStorageBucket, S3Backend
 
-_moto_modules = backends.list_of_moto_modules
+from ecomdw.emulation.patching import original, replace
 
 
 @cache
-def _moto_modules_once() -> tuple[str, ...]:
-    return tuple(_moto_modules())
+def list_of_moto_modules() -> tuple[str, ...]:
+    """moto's service modules, listed once."""
+    return tuple(original(backends, "list_of_moto_modules")())
 
 
 def list_objects(  # noqa: PLR0917 - moto passes these positionally
@@ -66,6 +67,5 @@ def list_objects(  # noqa: PLR0917 - moto passes these positionally
 
 
 def install() -> None:
-    """Patch moto in this process (idempotent)."""
-    backends.list_of_moto_modules = _moto_modules_once
-    S3Backend.list_objects = list_objects  # type: ignore[method-assign]
+    replace(backends, "list_of_moto_modules", list_of_moto_modules)
+    replace(S3Backend, "list_objects", list_objects)

@@ -10,7 +10,8 @@ ecomdw is created instead by its service's `create`, from the template's own pro
 validates every converted request. moto also resolves a new stack's outputs before it creates
 its resources, and drops a template's literal `null`s: both are put right here.
 
-`install(endpoint)` puts these types in front of moto's own models in this process.
+`install()` puts these types in front of moto's own models in this process; each resource is
+created through the emulator serving CloudFormation (`state.RUNNING`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import warnings
 from typing import Any, ClassVar
 
 from moto.cloudformation import parsing
+from moto.cloudformation.models import Stack
 
+from ecomdw.emulation.patching import original, replace
 from ecomdw.emulation.services.cloudformation import change_sets
 from ecomdw.emulation.services.cloudformation.registry import NOT_EMULATED, RESOURCE_TYPES
 from ecomdw.emulation.services.cloudformation.resource_types import (
@@ -30,13 +33,13 @@ from ecomdw.emulation.services.cloudformation.resource_types import (
     Creating,
     ResourceType,
 )
+from ecomdw.emulation.state import RUNNING
 
 
 class EmulatedResource:
     """What moto's CloudFormation holds for a resource created here: its id and attributes."""
 
     spec: ClassVar[ResourceType]
-    endpoint: ClassVar[str]
 
     def __init__(
         self, created: Created, properties: dict[str, Any], origin: dict[str, str]
@@ -70,15 +73,16 @@ class EmulatedResource:
         region_name: str,
         **kwargs: Any,
     ) -> EmulatedResource:
+        state = RUNNING.serving()
         properties = cloudformation_json.get("Properties", {})
         origin: dict[str, str] = {k: kwargs[k] for k in ("StackId", "LogicalId") if k in kwargs}
         if origin:
-            properties = _with_template_nulls(
-                properties, _template_properties(origin["StackId"], origin["LogicalId"])
-            )
+            template = state.stack_templates.get(origin["StackId"], {})
+            declared = template.get("Resources", {}).get(origin["LogicalId"], {})
+            properties = _with_template_nulls(properties, declared.get("Properties", {}))
         assert cls.spec.create is not None  # only types created here have a model class
         created = cls.spec.create(
-            Creating(cls.endpoint, region_name, account_id, resource_name), properties
+            Creating(state.endpoint, region_name, account_id, resource_name), properties
         )
         return cls(created, properties, origin)
 
@@ -94,7 +98,7 @@ class EmulatedResource:
         """Replace the resource: delete it (where that is emulated), create it anew."""
         if cls.spec.delete is None:
             raise NotImplementedError(f"updating {cls.spec.name} is not emulated")
-        creating = Creating(cls.endpoint, region_name, account_id, new_resource_name)
+        creating = Creating(RUNNING.serving().endpoint, region_name, account_id, new_resource_name)
         cls.spec.delete(
             creating, original_resource.physical_resource_id, original_resource.properties
         )
@@ -112,19 +116,8 @@ class EmulatedResource:
     ) -> None:
         if cls.spec.delete is not None:
             properties = cloudformation_json.get("Properties", {})
-            creating = Creating(cls.endpoint, region, account_id, resource_name)
+            creating = Creating(RUNNING.serving().endpoint, region, account_id, resource_name)
             cls.spec.delete(creating, resource_name, properties)
-
-
-def _template_properties(stack_id: str, logical_id: str) -> dict[str, Any]:
-    """The resource's properties as the template spells them, before moto resolves them."""
-    resource = _TEMPLATES.get(stack_id, {}).get("Resources", {}).get(logical_id, {})
-    properties: dict[str, Any] = resource.get("Properties", {})
-    return properties
-
-
-_TEMPLATES: dict[str, dict[str, Any]] = {}
-"""Stack id -> template of the stacks being created or updated in this process."""
 
 
 def _with_template_nulls(resolved: Any, template: Any) -> Any:
@@ -141,35 +134,26 @@ def _with_template_nulls(resolved: Any, template: Any) -> Any:
     return resolved
 
 
-def model_classes(endpoint: str) -> dict[str, type[EmulatedResource]]:
-    """One model class per emulated type, creating through the emulator at `endpoint`."""
-    return {
-        name: type(
-            f"Emulated{name.replace('::', '')}",
-            (EmulatedResource,),
-            {"spec": spec, "endpoint": endpoint},
-        )
-        for name, spec in RESOURCE_TYPES.items()
-        if spec.origin == BY_ECOMDW
-    }
+MODELS: dict[str, type[EmulatedResource]] = {
+    name: type(f"Emulated{name.replace('::', '')}", (EmulatedResource,), {"spec": spec})
+    for name, spec in RESOURCE_TYPES.items()
+    if spec.origin == BY_ECOMDW
+}
+"""A model class for moto's CloudFormation per type created here."""
 
 
-def install(endpoint: str) -> None:
-    """Make moto's CloudFormation in this process create the emulated types through `endpoint`."""
-    models = model_classes(endpoint)
-    moto_lookup = getattr(parsing, "_moto_resource_class_from_type", None)
-    if moto_lookup is None:
-        moto_lookup = parsing.resource_class_from_type
-        parsing._moto_resource_class_from_type = moto_lookup  # type: ignore[attr-defined]
-
-    def resource_class_from_type(resource_type: str) -> Any:
-        return models.get(resource_type) or moto_lookup(resource_type)
-
-    parsing.resource_class_from_type = resource_class_from_type
-    _create_resources_before_outputs()
-    _templates_of_updates()
+def install() -> None:
+    """Make moto's CloudFormation in this process create the emulated types, resources before
+    outputs, from the templates as submitted."""
+    replace(parsing, "resource_class_from_type", resource_class_from_type)
+    replace(Stack, "_create_output_map", create_output_map)
+    replace(parsing.ResourceMap, "update", update)
     change_sets.install()
     _quiet_about_the_not_emulated()
+
+
+def resource_class_from_type(resource_type: str) -> Any:
+    return MODELS.get(resource_type) or original(parsing, "resource_class_from_type")(resource_type)
 
 
 def _quiet_about_the_not_emulated() -> None:
@@ -179,54 +163,33 @@ def _quiet_about_the_not_emulated() -> None:
         warnings.filterwarnings(
             "ignore", message=f"Tried to parse {re.escape(resource_type)} ", category=UserWarning
         )
-    moto_logger = logging.getLogger("moto")
-    if not any(isinstance(f, _NotEmulatedFilter) for f in moto_logger.filters):
-        moto_logger.addFilter(_NotEmulatedFilter())
+    logging.getLogger("moto").addFilter(_not_emulated)  # the same filter is added once
 
 
-class _NotEmulatedFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            record.msg == "No Moto CloudFormation support for %s"
-            and record.args is not None
-            and tuple(record.args)[:1] in {(t,) for t in NOT_EMULATED}
-        )
+def _not_emulated(record: logging.LogRecord) -> bool:
+    return not (
+        record.msg == "No Moto CloudFormation support for %s"
+        and record.args is not None
+        and tuple(record.args)[:1] in {(t,) for t in NOT_EMULATED}
+    )
 
 
-def _create_resources_before_outputs() -> None:
+def create_output_map(stack: Stack) -> Any:
     """moto resolves a new stack's outputs before it creates its resources in `DependsOn`
     order, so a resource an output names is created before what it depends on; create the
     resources first, as CloudFormation does."""
-    from moto.cloudformation.models import Stack
-
-    moto_outputs = getattr(Stack, "_moto_create_output_map", None)
-    if moto_outputs is None:
-        moto_outputs = Stack._create_output_map
-        Stack._moto_create_output_map = moto_outputs  # type: ignore[attr-defined]
-
-    def create_output_map(stack: Stack) -> Any:
-        _TEMPLATES[stack.stack_id] = stack.template_dict
-        if stack.template_dict.get("Resources"):
-            stack.resource_map.create(stack.template_dict)
-        return moto_outputs(stack)
-
-    Stack._create_output_map = create_output_map  # type: ignore[method-assign,assignment]
+    RUNNING.serving().stack_templates[stack.stack_id] = stack.template_dict
+    if stack.template_dict.get("Resources"):
+        stack.resource_map.create(stack.template_dict)
+    return original(Stack, "_create_output_map")(stack)
 
 
-def _templates_of_updates() -> None:
-    """An update creates resources from the new template: keep it where `_template_properties`
-    looks, before moto creates anything."""
-    moto_update = getattr(parsing.ResourceMap, "_moto_update", None)
-    if moto_update is None:
-        moto_update = parsing.ResourceMap.update
-        parsing.ResourceMap._moto_update = moto_update  # type: ignore[attr-defined]
-
-    def update(
-        resource_map: parsing.ResourceMap,
-        template: dict[str, Any],
-        parameters: dict[str, Any] | None = None,
-    ) -> None:
-        _TEMPLATES[resource_map.stack_id] = template
-        moto_update(resource_map, template, parameters)
-
-    parsing.ResourceMap.update = update  # type: ignore[method-assign,assignment]
+def update(
+    resource_map: parsing.ResourceMap,
+    template: dict[str, Any],
+    parameters: dict[str, Any] | None = None,
+) -> None:
+    """An update creates resources from the new template: keep it, as submitted, before moto
+    creates anything."""
+    RUNNING.serving().stack_templates[resource_map.stack_id] = template
+    original(parsing.ResourceMap, "update")(resource_map, template, parameters)

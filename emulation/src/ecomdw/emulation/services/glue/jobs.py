@@ -52,9 +52,11 @@ from ecomdw.core.aws import EMULATOR_CREDENTIALS, client, spark_s3_conf
 from ecomdw.core.errors import UserError
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import S3Location
+from ecomdw.emulation.patching import replace
 from ecomdw.emulation.services.glue.arguments import JobArgumentError, JobParameters
 from ecomdw.emulation.services.glue.runtime import runtime_for
 from ecomdw.emulation.services.logs.writing import append_lines
+from ecomdw.emulation.state import RUNNING
 from ecomdw.etl.spark import script_environment
 
 EMULATED_COMMANDS = ("glueetl",)
@@ -271,6 +273,18 @@ def _batch_stop_job_run(response: GlueResponse) -> TYPE_RESPONSE:
     return 200, {}, json.dumps(result)
 
 
+def install() -> None:
+    """Make `StartJobRun` of every moto Glue job in this process run through the serving
+    emulator's runner, and answer `BatchStopJobRun`. The seams: moto's backend and responses
+    stay as they are around them."""
+    replace(FakeJob, "start_job_run", _start_job_run)
+    replace(GlueResponse, "batch_stop_job_run", _batch_stop_job_run)
+
+
+def _start_job_run(job: FakeJob, **request: Any) -> str:
+    return RUNNING.serving().glue_jobs.start(job, **request)
+
+
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
     """Kill the script and everything it started (Spark's JVM): its own process group."""
     with suppress(ProcessLookupError, PermissionError):
@@ -285,18 +299,6 @@ class GlueJobRunner:
         self._processes: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
         self._stopped = False
-
-    def install(self) -> None:
-        """Make `StartJobRun` of every moto Glue job in this process run through this runner,
-        and answer `BatchStopJobRun`."""
-        runner = self
-
-        def start_job_run(job: FakeJob, **request: Any) -> str:
-            return runner.start(job, **request)
-
-        # The seams: moto's backend and responses stay as they are around them.
-        FakeJob.start_job_run = start_job_run  # type: ignore[method-assign,assignment]
-        GlueResponse.batch_stop_job_run = _batch_stop_job_run  # type: ignore[attr-defined]
 
     def start(
         self,

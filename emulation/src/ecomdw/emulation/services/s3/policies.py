@@ -20,6 +20,7 @@ from typing import Any
 from moto.iam.access_control import PermissionResult
 from moto.s3.models import FakeBucket
 
+from ecomdw.emulation.patching import replace
 from ecomdw.emulation.services.cloudformation.properties import as_list
 
 REQUEST = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"}
@@ -43,7 +44,7 @@ OPERATORS: dict[str, Callable[[str, str], bool]] = {
 
 
 def install() -> None:
-    FakeBucket.get_permission = get_permission  # type: ignore[method-assign,assignment]
+    replace(FakeBucket, "get_permission", get_permission)
 
 
 def get_permission(bucket: FakeBucket, action: str, resource: str) -> PermissionResult:
