@@ -29,7 +29,7 @@ PACKAGES = [
 def _sync(session: nox.Session) -> None:
     """The workspace at the lock, and the Glue 5.0 environment job scripts run in."""
     session.run("uv", "sync", "--frozen", "--all-packages", "--quiet", external=True)
-    _run(session, "python", "-m", "ecomdw.emulation.glue.runtime", "build")
+    _run(session, "python", "-m", "ecomdw.emulation.services.glue.runtime", "build")
 
 
 def _run(session: nox.Session, *args: str) -> None:

@@ -31,9 +31,9 @@ from ecomdw.core.aws import client
 from ecomdw.core.names import Environment
 from ecomdw.core.settings import Settings, load_settings
 from ecomdw.core.storage import ensure_bucket
-from ecomdw.emulation.glue.runtime import RUNTIMES
-from ecomdw.emulation.glue_jobs import glue_argv, script_run_environment
 from ecomdw.emulation.server import EmbeddedEmulator
+from ecomdw.emulation.services.glue.jobs import glue_argv, script_run_environment
+from ecomdw.emulation.services.glue.runtime import RUNTIMES
 
 POLL_SECONDS = 0.1
 BUCKET = "bench-glue"

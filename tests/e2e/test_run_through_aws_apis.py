@@ -20,7 +20,7 @@ from ecomdw.core.generator import GeneratorConfig, generate
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import S3Location, upload_tree
 from ecomdw.emulation.server import EmbeddedEmulator
-from ecomdw.emulation.stepfunctions import SECOND_SECONDS_VARIABLE
+from ecomdw.emulation.services.stepfunctions.executions import SECOND_SECONDS_VARIABLE
 from ecomdw.infra.runs import deploy_for_run
 from ecomdw.warehouse.executors import DuckDBExecutor
 

@@ -19,8 +19,8 @@ from botocore.exceptions import ClientError
 from ecomdw.core.aws import client, s3_filesystem
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import ensure_bucket
-from ecomdw.emulation.glue.arguments import ERROR_LOG_GROUP, OUTPUT_LOG_GROUP
-from ecomdw.emulation.glue_jobs import MINUTE_SECONDS_VARIABLE
+from ecomdw.emulation.services.glue.arguments import ERROR_LOG_GROUP, OUTPUT_LOG_GROUP
+from ecomdw.emulation.services.glue.jobs import MINUTE_SECONDS_VARIABLE
 
 pytestmark = [pytest.mark.integration, pytest.mark.ecomdw_emulation]
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -13,7 +15,8 @@ import pytest
 from ecomdw.core.aws import client
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import ensure_bucket
-from ecomdw.emulation.glue_crawlers import CRAWLER_LOG_GROUP
+from ecomdw.emulation.server import EmbeddedEmulator
+from ecomdw.emulation.services.glue.crawlers import CRAWLER_LOG_GROUP
 
 pytestmark = [pytest.mark.integration, pytest.mark.ecomdw_emulation]
 
@@ -21,10 +24,10 @@ BUCKET = "crawled-lake"
 ROLE = "arn:aws:iam::123456789012:role/ecomdw-glue"
 
 
-def put_parquet(settings: Settings, key: str, table: pa.Table) -> None:
+def put_parquet(settings: Settings, key: str, table: pa.Table, bucket: str = BUCKET) -> None:
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
-    client("s3", settings).put_object(Bucket=BUCKET, Key=key, Body=buffer.getvalue())
+    client("s3", settings).put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
 
 
 def put_orders(settings: Settings, batch_date: str, **extra: pa.Array) -> None:
@@ -134,3 +137,43 @@ def test_crawl_of_a_missing_bucket_fails_saying_why(local_settings: Settings) ->
 
     assert last["Status"] == "FAILED"
     assert "NoSuchBucket" in last["ErrorMessage"]
+
+
+def test_an_emulator_stopping_mid_crawl_cancels_the_crawl_and_waits_for_it(
+    local_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """StartCrawler is asynchronous: an emulator that stops with a crawl running must not leave
+    it to fail against a server that is gone (its thread raising at the crawl's log)."""
+    failed: list[Any] = []
+    monkeypatch.setattr(threading, "excepthook", failed.append)
+    tables = 60
+    with EmbeddedEmulator(home=tmp_path) as second:
+        settings = Settings(endpoint_url=second.endpoint, home=tmp_path / "home")
+        ensure_bucket("crawled-wide", settings)
+        for n in range(tables):
+            put_parquet(
+                settings, f"wide/t{n:02d}/part.parquet", pa.table({"n": [n]}), "crawled-wide"
+            )
+        glue = client("glue", settings)
+        glue.create_database(DatabaseInput={"Name": "crawled_wide"})
+        glue.create_crawler(
+            Name="wide",
+            Role=ROLE,
+            DatabaseName="crawled_wide",
+            Targets={"S3Targets": [{"Path": "s3://crawled-wide/wide/"}]},
+        )
+        glue.start_crawler(Name="wide")
+        deadline = time.monotonic() + 30
+        while not glue.get_tables(DatabaseName="crawled_wide")["TableList"]:
+            assert time.monotonic() < deadline, "the crawl wrote no table"
+            time.sleep(0.05)
+        assert glue.get_crawler(Name="wide")["Crawler"]["State"] == "RUNNING"
+
+    for thread in [t for t in threading.enumerate() if t.name == "crawl-wide"]:
+        thread.join(timeout=60)
+    assert failed == []
+    # moto's backends are the process's: the session's emulator sees how the crawl ended.
+    glue = client("glue", local_settings)
+    crawler = glue.get_crawler(Name="wide")["Crawler"]
+    assert (crawler["State"], crawler["LastCrawl"]["Status"]) == ("READY", "CANCELLED")
+    assert len(glue.get_tables(DatabaseName="crawled_wide")["TableList"]) < tables

@@ -16,7 +16,7 @@ import pytest
 from ecomdw.core.aws import client, s3_filesystem
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import ensure_bucket
-from ecomdw.emulation.stepfunctions import SECOND_SECONDS_VARIABLE
+from ecomdw.emulation.services.stepfunctions.executions import SECOND_SECONDS_VARIABLE
 
 pytestmark = [pytest.mark.integration, pytest.mark.ecomdw_emulation]
 

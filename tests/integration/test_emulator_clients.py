@@ -98,6 +98,7 @@ def test_a_second_emulator_stopping_hands_glue_back_to_the_first(
     glue.create_job(
         Name="handback",
         Role="arn:aws:iam::123456789012:role/glue",
+        GlueVersion="5.0",
         Command={"Name": "glueetl", "ScriptLocation": "s3://handback/job.py"},
     )
     run_id = glue.start_job_run(JobName="handback")["JobRunId"]

@@ -16,7 +16,7 @@ import pytest
 
 from ecomdw.core.generator import GeneratorConfig, generate
 from ecomdw.core.model import RAW_ENTITIES
-from ecomdw.emulation.glue.runtime import RUNTIMES, normalized
+from ecomdw.emulation.services.glue.runtime import RUNTIMES, normalized
 from ecomdw.etl.spark import java_home, s3a_jars
 from ecomdw.infra.artifact import LIBRARY, build
 from ecomdw.infra.pipeline import PipelineInput
@@ -28,7 +28,7 @@ GLUE = RUNTIMES["5.0"]
 SHIPPED_SOURCES = [  # the jobs' own settings, and those the emulated Glue starts them with
     ROOT / "packages/etl/src/ecomdw/etl",
     ROOT / "packages/core/src/ecomdw/core/aws.py",
-    ROOT / "emulation/src/ecomdw/emulation/glue",
+    ROOT / "emulation/src/ecomdw/emulation/services/glue",
 ]
 
 
@@ -74,7 +74,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]
 def test_the_environment_holds_exactly_glue_5_modules() -> None:
     """The list compiled from glue-5.0.in, installed with nothing more: what Glue provides."""
     listed = GLUE.pinned
-    source = (ROOT / "emulation/src/ecomdw/emulation/glue/glue-5.0.in").read_text()
+    source = (ROOT / "emulation/src/ecomdw/emulation/services/glue/glue-5.0.in").read_text()
     named = dict(re.findall(r"^([A-Za-z0-9._-]+)==(\S+)$", source, re.M))
     assert {normalized(name): version for name, version in named.items()} == listed
     assert listed["pyspark"] == "3.5.4"

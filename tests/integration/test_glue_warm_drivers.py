@@ -17,7 +17,7 @@ import pytest
 from ecomdw.core.aws import client
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import ensure_bucket
-from ecomdw.emulation.glue.arguments import OUTPUT_LOG_GROUP
+from ecomdw.emulation.services.glue.arguments import OUTPUT_LOG_GROUP
 
 pytestmark = [pytest.mark.integration, pytest.mark.ecomdw_emulation, pytest.mark.spark]
 

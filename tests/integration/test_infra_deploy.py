@@ -10,8 +10,14 @@ import pytest
 from ecomdw.core.aws import EMULATOR_CREDENTIALS
 from ecomdw.core.names import Environment
 from ecomdw.core.settings import Settings
-from ecomdw.emulation.cfn_resources import NOT_EMULATED, NOT_EMULATED_PROPERTIES, in_account
-from ecomdw.emulation.cfn_verify import NOT_EMULATED_ORIGIN, Verification, verify_stacks
+from ecomdw.emulation.clients import in_account
+from ecomdw.emulation.services.cloudformation.registry import NOT_EMULATED, RESOURCE_TYPES
+from ecomdw.emulation.services.cloudformation.resource_types import (
+    BY_ECOMDW,
+    BY_EMULATOR,
+    NOT_EMULATED_ORIGIN,
+)
+from ecomdw.emulation.services.cloudformation.verification import Verification, verify_stacks
 from ecomdw.infra.deploy import apply_stack
 from ecomdw.infra.synth import SynthesizedStack, stacks
 
@@ -60,21 +66,81 @@ def test_what_is_not_emulated_is_exactly_the_reasoned_list(verification: Verific
     unread = {(c.resource_type, p) for c in verification.checks for p in c.not_readable}
     reasoned = {
         (resource_type, path.split(".")[0])
-        for resource_type, paths in NOT_EMULATED_PROPERTIES.items()
-        for path in paths
+        for resource_type, known in RESOURCE_TYPES.items()
+        for path in known.unreadable
         if "." not in path
     }
     assert unread == reasoned
 
 
-def test_the_table_has_one_row_per_type_with_its_origin(verification: Verification) -> None:
-    rows = verification.table()
-    assert len(rows) == len({c.resource_type for c in verification.checks})
-    origins = {row[0]: row[1] for row in rows}
-    assert origins["AWS::Glue::Job"] == "created by ecomdw emulation"
-    assert origins["AWS::EC2::VPCEndpoint"] == "created by emulator"
-    assert origins["AWS::SecurityHub::Standard"] == NOT_EMULATED_ORIGIN
-    assert sum(row[2] for row in rows) == len(verification.checks)
+LOCAL_TABLE = [
+    ("AWS::Backup::BackupPlan", BY_ECOMDW, 1, 1, 2),
+    ("AWS::Backup::BackupVault", BY_ECOMDW, 2, 2, 5),
+    ("AWS::Budgets::Budget", BY_ECOMDW, 1, 1, 2),
+    ("AWS::CloudTrail::Trail", BY_ECOMDW, 1, 1, 10),
+    ("AWS::CloudWatch::Alarm", BY_ECOMDW, 5, 5, 65),
+    ("AWS::Config::ConfigRule", BY_ECOMDW, 5, 5, 10),
+    ("AWS::Config::ConfigurationRecorder", BY_ECOMDW, 1, 1, 2),
+    ("AWS::Config::DeliveryChannel", BY_ECOMDW, 1, 1, 4),
+    ("AWS::EC2::RouteTable", BY_ECOMDW, 1, 1, 2),
+    ("AWS::EC2::SecurityGroup", BY_ECOMDW, 3, 3, 13),
+    ("AWS::EC2::SecurityGroupEgress", BY_ECOMDW, 2, 2, 12),
+    ("AWS::EC2::SecurityGroupIngress", BY_ECOMDW, 2, 2, 12),
+    ("AWS::EC2::Subnet", BY_ECOMDW, 2, 2, 8),
+    ("AWS::EC2::SubnetRouteTableAssociation", BY_ECOMDW, 2, 2, 4),
+    ("AWS::EC2::VPC", BY_ECOMDW, 1, 1, 4),
+    ("AWS::Glue::Connection", BY_ECOMDW, 1, 1, 2),
+    ("AWS::Glue::Crawler", BY_ECOMDW, 1, 1, 8),
+    ("AWS::Glue::Database", BY_ECOMDW, 1, 1, 2),
+    ("AWS::Glue::Job", BY_ECOMDW, 5, 5, 70),
+    ("AWS::Glue::SecurityConfiguration", BY_ECOMDW, 1, 1, 2),
+    ("AWS::Glue::Trigger", BY_ECOMDW, 6, 6, 36),
+    ("AWS::Glue::Workflow", BY_ECOMDW, 1, 1, 4),
+    ("AWS::GuardDuty::Detector", BY_ECOMDW, 1, 1, 4),
+    ("AWS::IAM::OIDCProvider", BY_ECOMDW, 1, 1, 4),
+    ("AWS::IAM::Role", BY_ECOMDW, 13, 13, 44),
+    ("AWS::KMS::Key", BY_ECOMDW, 3, 3, 12),
+    ("AWS::Logs::LogGroup", BY_ECOMDW, 5, 5, 20),
+    ("AWS::Redshift::Cluster", BY_ECOMDW, 1, 1, 20),
+    ("AWS::Redshift::ClusterParameterGroup", BY_ECOMDW, 1, 1, 3),
+    ("AWS::Redshift::ClusterSubnetGroup", BY_ECOMDW, 1, 1, 3),
+    ("AWS::S3::Bucket", BY_ECOMDW, 5, 5, 38),
+    ("AWS::S3::BucketPolicy", BY_ECOMDW, 5, 5, 10),
+    ("AWS::SNS::Topic", BY_ECOMDW, 1, 1, 3),
+    ("AWS::SNS::TopicPolicy", BY_ECOMDW, 1, 1, 2),
+    ("AWS::Scheduler::Schedule", BY_ECOMDW, 1, 1, 5),
+    ("AWS::SecurityHub::Hub", BY_ECOMDW, 1, 1, 2),
+    ("AWS::StepFunctions::StateMachine", BY_ECOMDW, 1, 1, 7),
+    ("AWS::CloudWatch::Dashboard", BY_EMULATOR, 1, 1, 2),
+    ("AWS::EC2::FlowLog", BY_EMULATOR, 1, 1, 6),
+    ("AWS::EC2::VPCEndpoint", BY_EMULATOR, 6, 6, 34),
+    ("AWS::Events::Rule", BY_EMULATOR, 1, 1, 5),
+    ("AWS::KMS::Alias", BY_EMULATOR, 3, 3, 6),
+    ("AWS::Backup::BackupSelection", NOT_EMULATED_ORIGIN, 1, 0, 0),
+    ("AWS::Redshift::ScheduledAction", NOT_EMULATED_ORIGIN, 2, 0, 0),
+    ("AWS::SecurityHub::Standard", NOT_EMULATED_ORIGIN, 2, 0, 0),
+]
+"""The verification table `ecomdw infra deploy --env local` prints: (type, origin, resources,
+verified, properties compared). A change to the stacks or to the emulation changes it here."""
+
+LOCAL_NOT_EMULATED = [
+    ("ecomdw-local-compliance", "CisBenchmarkStandard", "AWS::SecurityHub::Standard"),
+    ("ecomdw-local-compliance", "FoundationalBestPracticesStandard", "AWS::SecurityHub::Standard"),
+    ("ecomdw-local-backup", "BackupSelection", "AWS::Backup::BackupSelection"),
+    ("ecomdw-local-cost", "PauseWarehouse", "AWS::Redshift::ScheduledAction"),
+    ("ecomdw-local-cost", "ResumeWarehouse", "AWS::Redshift::ScheduledAction"),
+]
+
+
+def test_the_local_table_is_as_pinned(verification: Verification) -> None:
+    assert verification.table() == LOCAL_TABLE
+    not_emulated = [
+        (c.stack, c.logical_id, c.resource_type)
+        for c in verification.checks
+        if c.origin == NOT_EMULATED_ORIGIN
+    ]
+    assert not_emulated == LOCAL_NOT_EMULATED
+    assert all(NOT_EMULATED[resource_type] for _, _, resource_type in not_emulated)
 
 
 def test_a_resource_changed_behind_the_stacks_back_is_caught(

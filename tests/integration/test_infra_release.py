@@ -24,7 +24,7 @@ from ecomdw.cli.main import app
 from ecomdw.core.aws import EMULATOR_CREDENTIALS
 from ecomdw.core.names import Environment
 from ecomdw.core.settings import Settings
-from ecomdw.emulation.cfn_verify import verify_stacks
+from ecomdw.emulation.services.cloudformation.verification import verify_stacks
 from ecomdw.infra.artifact import RECORD_KEY, build
 from ecomdw.infra.deploy import PropertyChange, ResourceChange, execute_plan, plan_all
 from ecomdw.infra.environments import PARAMETERS, parameters_for

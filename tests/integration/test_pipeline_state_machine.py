@@ -17,7 +17,7 @@ from ecomdw.core.model import PIPELINE_RUN
 from ecomdw.core.redshift_ddl import create_table
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import ensure_bucket
-from ecomdw.emulation.stepfunctions import SECOND_SECONDS_VARIABLE
+from ecomdw.emulation.services.stepfunctions.executions import SECOND_SECONDS_VARIABLE
 from ecomdw.etl.pipeline import PIPELINE, RedshiftTarget, state_machine
 
 pytestmark = [pytest.mark.integration, pytest.mark.ecomdw_emulation]

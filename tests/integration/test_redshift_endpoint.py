@@ -26,9 +26,9 @@ from ecomdw.core.aws import client
 from ecomdw.core.model import FACT_EXCHANGE_RATE
 from ecomdw.core.redshift_ddl import create_tables
 from ecomdw.core.settings import Settings
-from ecomdw.emulation.redshift_data import RedshiftDataEmulation
-from ecomdw.emulation.redshift_endpoint import ClusterEndpoint
-from ecomdw.emulation.redshift_endpoint.users import Users
+from ecomdw.emulation.services.redshift.data_api import RedshiftDataEmulation
+from ecomdw.emulation.services.redshift.endpoint import ClusterEndpoint
+from ecomdw.emulation.services.redshift.endpoint.users import Users
 from ecomdw.infra import warehouse
 from ecomdw.warehouse.executors import QueryResult, RedshiftDataApiExecutor
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from psycopg.adapt import PyFormat, Transformer
 from psycopg.pq import Format
 
-from ecomdw.emulation.redshift_endpoint.values import OIDS, binary, parameter_sql
+from ecomdw.emulation.services.redshift.endpoint.values import OIDS, binary, parameter_sql
 
 pytestmark = pytest.mark.property
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ecomdw.core.storage import S3Location
-from ecomdw.emulation.glue_crawlers import find_tables
+from ecomdw.emulation.services.glue.crawlers import find_tables
 
 pytestmark = pytest.mark.unit
 

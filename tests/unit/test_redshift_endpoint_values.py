@@ -12,10 +12,10 @@ from psycopg.adapt import PyFormat, Transformer
 from psycopg.pq import Format
 from scramp import ScramClient
 
-from ecomdw.emulation.redshift_endpoint.errors import WireError
-from ecomdw.emulation.redshift_endpoint.scram import MECHANISM, ScramExchange
-from ecomdw.emulation.redshift_endpoint.users import check_password, needs
-from ecomdw.emulation.redshift_endpoint.values import (
+from ecomdw.emulation.services.redshift.endpoint.errors import WireError
+from ecomdw.emulation.services.redshift.endpoint.scram import MECHANISM, ScramExchange
+from ecomdw.emulation.services.redshift.endpoint.users import check_password, needs
+from ecomdw.emulation.services.redshift.endpoint.values import (
     OIDS,
     Column,
     UnsupportedValueError,

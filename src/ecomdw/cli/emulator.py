@@ -8,13 +8,18 @@ from rich.console import Console
 from ecomdw.core.aws import client
 from ecomdw.core.errors import UserError
 from ecomdw.core.settings import load_settings
-from ecomdw.emulation.server import EmulatorState, running_state, start_detached, stop_detached
+from ecomdw.emulation.server import (
+    DetachedEmulator,
+    running_state,
+    start_detached,
+    stop_detached,
+)
 
 app = typer.Typer(help="The embedded AWS emulator, for other processes to reach by endpoint.")
 out = Console()
 
 
-def redshift_connections(state: EmulatorState) -> list[str]:
+def redshift_connections(state: DetachedEmulator) -> list[str]:
     """Where each emulated cluster answers PostgreSQL clients (psql, JDBC/ODBC, BI tools), as
     a connection string, and where its master password is when Redshift manages it."""
     settings = load_settings().model_copy(update={"endpoint_url": state.endpoint})
@@ -38,7 +43,7 @@ def redshift_connections(state: EmulatorState) -> list[str]:
     return lines
 
 
-def _report(state: EmulatorState) -> None:
+def _report(state: DetachedEmulator) -> None:
     out.print(f"emulator up at {state.endpoint} (pid {state.pid})", highlight=False)
     for line in redshift_connections(state):
         out.print(line, highlight=False, soft_wrap=True)

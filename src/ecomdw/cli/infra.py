@@ -179,8 +179,9 @@ def _emulator(settings: Settings) -> Iterator[str]:
 
 
 def _deploy_local(settings: Settings) -> None:
-    from ecomdw.emulation.cfn_resources import NOT_EMULATED
-    from ecomdw.emulation.cfn_verify import NOT_EMULATED_ORIGIN, verify_stacks
+    from ecomdw.emulation.services.cloudformation.registry import NOT_EMULATED
+    from ecomdw.emulation.services.cloudformation.resource_types import NOT_EMULATED_ORIGIN
+    from ecomdw.emulation.services.cloudformation.verification import verify_stacks
 
     with _emulator(settings) as endpoint:
         local = settings.model_copy(update={"endpoint_url": endpoint})

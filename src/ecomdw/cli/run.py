@@ -26,7 +26,7 @@ from ecomdw.core.errors import UserError
 from ecomdw.core.generator import GeneratorConfig, generate
 from ecomdw.core.settings import Settings, load_settings
 from ecomdw.emulation.server import EmbeddedEmulator, running_state
-from ecomdw.emulation.stepfunctions import SECOND_SECONDS_VARIABLE
+from ecomdw.emulation.services.stepfunctions.executions import SECOND_SECONDS_VARIABLE
 from ecomdw.etl.pipeline import PENDING_BATCHES
 from ecomdw.infra.runs import (
     Deployment,

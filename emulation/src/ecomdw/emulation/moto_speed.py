@@ -27,12 +27,13 @@ from moto.core.serialize import TimestampSerializer
 from moto.s3.exceptions import MethodNotAllowed
 from moto.s3.models import FakeBucket, FakeDeleteMarker, FakeTableStorageBucket, S3Backend
 
-_moto_modules = backends.list_of_moto_modules
+from ecomdw.emulation.patching import original, replace
 
 
 @cache
-def _moto_modules_once() -> tuple[str, ...]:
-    return tuple(_moto_modules())
+def list_of_moto_modules() -> tuple[str, ...]:
+    """moto's service modules, listed once."""
+    return tuple(original(backends, "list_of_moto_modules")())
 
 
 def list_objects(  # noqa: PLR0917 - moto passes these positionally
@@ -69,13 +70,13 @@ def list_objects(  # noqa: PLR0917 - moto passes these positionally
     return key_results, sorted(folders), is_truncated, next_marker
 
 
-_timestamp_text = TimestampSerializer._convert_timestamp_to_str
 _converter = TimestampSerializer(TimestampSerializer.TIMESTAMP_FORMAT_ISO8601)
 
 
 @lru_cache(maxsize=1 << 16)
 def _timestamp_once(value: Any, timestamp_format: str) -> Any:
-    return _timestamp_text(_converter, value, timestamp_format)
+    convert = original(TimestampSerializer, "_convert_timestamp_to_str")
+    return convert(_converter, value, timestamp_format)
 
 
 def timestamp_text(self: TimestampSerializer, value: Any, timestamp_format: str) -> Any:
@@ -83,11 +84,12 @@ def timestamp_text(self: TimestampSerializer, value: Any, timestamp_format: str)
     try:
         return _timestamp_once(value, timestamp_format)
     except TypeError:  # an unhashable value
-        return _timestamp_text(self, value, timestamp_format)
+        return original(TimestampSerializer, "_convert_timestamp_to_str")(
+            self, value, timestamp_format
+        )
 
 
 def install() -> None:
-    """Patch moto in this process (idempotent)."""
-    backends.list_of_moto_modules = _moto_modules_once
-    S3Backend.list_objects = list_objects  # type: ignore[method-assign]
-    TimestampSerializer._convert_timestamp_to_str = timestamp_text  # type: ignore[method-assign]
+    replace(backends, "list_of_moto_modules", list_of_moto_modules)
+    replace(S3Backend, "list_objects", list_objects)
+    replace(TimestampSerializer, "_convert_timestamp_to_str", timestamp_text)

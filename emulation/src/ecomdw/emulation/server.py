@@ -3,8 +3,8 @@
 In-process (`EmbeddedEmulator`) is what `ecomdw run` and the test session use. The long-lived
 one (`ecomdw emulator up`) is the same server in a detached process whose endpoint is kept in
 the settings' state file, so Spark, DuckDB and the AWS CLI in other processes reach it. Both
-run Glue job scripts on local Spark when a job run starts (`ecomdw.emulation.glue_jobs`) and
-crawl S3 into the catalog when a crawler starts (`ecomdw.emulation.glue_crawlers`).
+run Glue job scripts on local Spark when a job run starts (`services.glue.jobs`) and crawl S3
+into the catalog when a crawler starts (`services.glue.crawlers`).
 """
 
 from __future__ import annotations
@@ -29,9 +29,8 @@ from ecomdw.emulation.lifecycle import Lifecycle
 from ecomdw.emulation.request_counts import RequestCounter
 
 if TYPE_CHECKING:
-    from ecomdw.emulation.glue_jobs import GlueJobRunner
-    from ecomdw.emulation.redshift_data import RedshiftDataEmulation
-    from ecomdw.emulation.redshift_endpoint import RedshiftEndpoints
+    from ecomdw.emulation.services.redshift.endpoint import RedshiftEndpoints
+    from ecomdw.emulation.state import EmulatorState
 
 MOTO_SETTINGS = {
     # IAM policies such as AWSGlueServiceRole exist, as in a real account.
@@ -41,8 +40,6 @@ MOTO_SETTINGS = {
 
 class EmbeddedEmulator(Lifecycle):
     """A moto server on a free loopback port, started in this process."""
-
-    _settings: Settings
 
     def __init__(
         self,
@@ -61,18 +58,21 @@ class EmbeddedEmulator(Lifecycle):
 
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self._endpoint: str | None = None
-        self._glue_jobs: GlueJobRunner | None = None
-        self._redshift_data: RedshiftDataEmulation | None = None
-        self._redshift_endpoints: RedshiftEndpoints | None = None
+        self._state: EmulatorState | None = None
         self._home = home
         self._redshift_files = redshift_files
 
     @property
+    def state(self) -> EmulatorState:
+        """What this emulator holds beyond moto's backends."""
+        if self._state is None:
+            raise RuntimeError("the emulator is not started")
+        return self._state
+
+    @property
     def redshift_endpoints(self) -> RedshiftEndpoints:
         """The endpoints of the clusters created through this emulator."""
-        if self._redshift_endpoints is None:
-            raise RuntimeError("the emulator is not started")
-        return self._redshift_endpoints
+        return self.state.redshift_endpoints
 
     @property
     def endpoint(self) -> str:
@@ -81,74 +81,87 @@ class EmbeddedEmulator(Lifecycle):
         return self._endpoint
 
     def start(self) -> str:
-        from ecomdw.emulation import moto_speed
+        from ecomdw.emulation.state import RUNNING
 
-        moto_speed.install()
+        _install_services()
         self._server.start()
         wsgi: Any = self._server._server  # werkzeug's server reads its `app` per request
         self.requests = RequestCounter(wsgi.app)
         wsgi.app = self.requests
         host, port = self._server.get_host_and_port()
         self._endpoint = f"http://{host}:{port}"
-        from ecomdw.emulation.glue_jobs import GlueJobRunner
-        from ecomdw.emulation.redshift_data import RedshiftDataEmulation
-        from ecomdw.emulation.redshift_endpoint import RedshiftEndpoints
-
         # The Spark master and region come from the settings; the endpoint is this server's.
         home = {"home": self._home} if self._home is not None else {}
-        self._settings = load_settings(env=Environment.LOCAL, endpoint_url=self._endpoint, **home)
-        self._glue_jobs = GlueJobRunner(self._settings)
-        self._redshift_data = RedshiftDataEmulation(self._settings, self._redshift_files)
-        self._redshift_data.install()
-        # Clusters created through this emulator answer PostgreSQL clients on their Endpoint.
-        self._redshift_endpoints = RedshiftEndpoints(self._redshift_data)
-        self._redshift_endpoints.install()
-        _RUNNING.append(self)
-        self._install_shared_extensions()
+        settings = load_settings(env=Environment.LOCAL, endpoint_url=self._endpoint, **home)
+        self._state = _new_state(settings, self._redshift_files)
+        RUNNING.add(self._state)
         return self._endpoint
 
-    def _install_shared_extensions(self) -> None:
-        """Point the extensions moto shares process-wide at this emulator.
-
-        moto's backends are global to the process, so the Glue, crawler, CloudFormation and
-        Step Functions extensions serve one endpoint at a time: the newest running emulator's.
-        S3 bucket policies are evaluated as S3 does (`s3_policies`).
-        """
-        from ecomdw.emulation import cfn_resources, s3_policies
-        from ecomdw.emulation.glue_crawlers import GlueCrawlerRunner
-        from ecomdw.emulation.stepfunctions import StepFunctionsRunner
-
-        assert self._glue_jobs is not None and self._endpoint is not None
-        self._glue_jobs.install()
-        GlueCrawlerRunner(self._settings).install()
-        cfn_resources.install(self._endpoint)
-        s3_policies.install()
-        StepFunctionsRunner(self._settings).install()
-
     def stop(self) -> None:
-        if self in _RUNNING:
-            _RUNNING.remove(self)
-            if _RUNNING:
-                _RUNNING[-1]._install_shared_extensions()
-        if self._glue_jobs is not None:
-            self._glue_jobs.stop()
-            self._glue_jobs = None
-        if self._redshift_endpoints is not None:
-            self._redshift_endpoints.stop()
-            self._redshift_endpoints = None
-        if self._redshift_data is not None:
-            self._redshift_data.stop()
-            self._redshift_data = None
+        from ecomdw.emulation.state import RUNNING
+
+        if self._state is not None:
+            # Newer requests go to the newest other emulator; what this one runs ends first.
+            RUNNING.remove(self._state)
+            self._state.stop()
+            self._state = None
         if self._endpoint is not None:
             self._server.stop()
             self._endpoint = None
 
 
-_RUNNING: list[EmbeddedEmulator] = []  # started in this process, oldest first
+def _new_state(
+    settings: Settings, redshift_files: Mapping[tuple[str, str], Path] | None
+) -> EmulatorState:
+    from ecomdw.emulation.services.glue.crawlers import GlueCrawlerRunner
+    from ecomdw.emulation.services.glue.jobs import GlueJobRunner
+    from ecomdw.emulation.services.redshift.data_api import RedshiftDataEmulation
+    from ecomdw.emulation.services.redshift.endpoint import RedshiftEndpoints
+    from ecomdw.emulation.state import EmulatorState
+
+    redshift_data = RedshiftDataEmulation(settings, redshift_files)
+    return EmulatorState(
+        settings,
+        glue_jobs=GlueJobRunner(settings),
+        glue_crawlers=GlueCrawlerRunner(settings),
+        redshift_data=redshift_data,
+        # Clusters created through this emulator answer PostgreSQL clients on their Endpoint.
+        redshift_endpoints=RedshiftEndpoints(redshift_data),
+    )
+
+
+def _install_services() -> None:
+    """Extend moto in this process with what each service emulates beyond it (each install
+    replaces moto's attributes through `patching`, so a second emulator's changes nothing).
+
+    moto's backends are the process's, so these extensions are too: each serves the emulator
+    a request reached, or else the newest running one (`state.RUNNING`).
+    """
+    from ecomdw.emulation import moto_speed
+    from ecomdw.emulation.services.cloudformation import stacks
+    from ecomdw.emulation.services.glue import crawlers, jobs
+    from ecomdw.emulation.services.redshift import data_api
+    from ecomdw.emulation.services.redshift.endpoint import server as redshift_endpoints
+    from ecomdw.emulation.services.s3 import policies
+    from ecomdw.emulation.services.stepfunctions import executions
+
+    for install in (
+        moto_speed.install,
+        policies.install,
+        stacks.install,
+        jobs.install,
+        crawlers.install,
+        data_api.install,
+        redshift_endpoints.install,
+        executions.install,
+    ):
+        install()
 
 
 @dataclass(frozen=True)
-class EmulatorState:
+class DetachedEmulator:
+    """The long-lived emulator's process and endpoint, as its state file records them."""
+
     pid: int
     endpoint: str
 
@@ -170,17 +183,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def running_state(settings: Settings) -> EmulatorState | None:
+def running_state(settings: Settings) -> DetachedEmulator | None:
     """The long-lived emulator, if one is up and answering."""
     try:
         raw = json.loads(settings.emulator_state_file.read_text())
-        state = EmulatorState(pid=int(raw["pid"]), endpoint=str(raw["endpoint"]))
+        state = DetachedEmulator(pid=int(raw["pid"]), endpoint=str(raw["endpoint"]))
     except (OSError, ValueError, KeyError):
         return None
     return state if _alive(state.pid) and _reachable(state.endpoint) else None
 
 
-def start_detached(settings: Settings, port: int = 0, timeout: float = 30.0) -> EmulatorState:
+def start_detached(settings: Settings, port: int = 0, timeout: float = 30.0) -> DetachedEmulator:
     """Start the long-lived emulator (or return the one already up)."""
     if (state := running_state(settings)) is not None:
         return state

@@ -5,13 +5,13 @@ A job that imports fine from the workspace can fail on Glue: what ships is the s
 from the pinned, hashed list beside this module (`glue-5.0.txt`, compiled from `glue-5.0.in`,
 which names its source), and nothing else is importable but what the job's arguments bring.
 
-The environment is built once per machine at setup (`python -m ecomdw.emulation.glue.runtime
-build`, which `python3 dev.py` runs), into a folder named by the list's hash: an edited list
-builds a new environment and never alters one a running job uses. A job's
-`--additional-python-modules` go into an overlay on top of it, as Glue's pip installs them over
-its own: a virtual environment whose `.pth` file puts the Glue environment's packages after its
-own, so pip keeps a provided module that satisfies a requirement and installs only the rest.
-Overlays are kept by what they hold, so the second run of a job installs nothing.
+The environment is built once per machine at setup (`python -m
+ecomdw.emulation.services.glue.runtime build`, which `python3 dev.py` runs), into a folder named
+by the list's hash: an edited list builds a new environment and never alters one a running job
+uses. A job's `--additional-python-modules` go into an overlay on top of it, as Glue's pip
+installs them over its own: a virtual environment whose `.pth` file puts the Glue environment's
+packages after its own, so pip keeps a provided module that satisfies a requirement and installs
+only the rest. Overlays are kept by what they hold, so the second run of a job installs nothing.
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ class GlueRuntime:
             raise RuntimeMissingError(
                 f"the Glue {self.version} job environment is not built ({self.root}): run "
                 "`python3 dev.py lint` (setup builds it) or "
-                "`python -m ecomdw.emulation.glue.runtime build`"
+                "`python -m ecomdw.emulation.services.glue.runtime build`"
             )
         return self.python
 
@@ -290,7 +290,7 @@ def main(argv: list[str]) -> int:
     if argv == ["python"]:
         print(RUNTIMES["5.0"].require())
         return 0
-    print("usage: python -m ecomdw.emulation.glue.runtime build|python", file=sys.stderr)
+    print("usage: python -m ecomdw.emulation.services.glue.runtime build|python", file=sys.stderr)
     return 2
 
 

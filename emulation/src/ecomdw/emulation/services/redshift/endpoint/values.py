@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
-from ecomdw.emulation.redshift_data import REDSHIFT_TYPE_NAMES, _timestamp_text
+from ecomdw.emulation.services.redshift.data_api import REDSHIFT_TYPE_NAMES, _timestamp_text
 from ecomdw.warehouse.translate import string_literal
 
 OIDS = {

@@ -20,6 +20,9 @@ from typing import Any
 from moto.iam.access_control import PermissionResult
 from moto.s3.models import FakeBucket
 
+from ecomdw.emulation.patching import replace
+from ecomdw.emulation.services.cloudformation.properties import as_list
+
 REQUEST = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"}
 """What S3 knows of every request to the emulator, by condition key."""
 
@@ -41,14 +44,14 @@ OPERATORS: dict[str, Callable[[str, str], bool]] = {
 
 
 def install() -> None:
-    FakeBucket.get_permission = get_permission  # type: ignore[method-assign,assignment]
+    replace(FakeBucket, "get_permission", get_permission)
 
 
 def get_permission(bucket: FakeBucket, action: str, resource: str) -> PermissionResult:
     if bucket.policy is None:
         return PermissionResult.NEUTRAL
     permitted = False
-    for statement in _as_list(json.loads(bucket.policy)["Statement"]):
+    for statement in as_list(json.loads(bucket.policy)["Statement"]):
         if not _applies(statement, action, resource):
             continue
         if statement["Effect"] == "Deny":
@@ -72,9 +75,7 @@ def _applies(statement: dict[str, Any], action: str, resource: str) -> bool:
 
 def _matches(statement: dict[str, Any], element: str, value: str, lower: bool = False) -> bool:
     def any_pattern(patterns: Any) -> bool:
-        return any(
-            fnmatch.fnmatchcase(value, p.lower() if lower else p) for p in _as_list(patterns)
-        )
+        return any(fnmatch.fnmatchcase(value, p.lower() if lower else p) for p in as_list(patterns))
 
     if f"Not{element}" in statement:
         return not any_pattern(statement[f"Not{element}"])
@@ -88,8 +89,4 @@ def _holds(operator: str, key: str, expected: Any) -> bool:
     actual = REQUEST.get(key)
     if compare is None or actual is None:
         return False
-    return any(compare(actual, str(value)) for value in _as_list(expected))
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
+    return any(compare(actual, str(value)) for value in as_list(expected))

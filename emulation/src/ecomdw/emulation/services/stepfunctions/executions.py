@@ -8,14 +8,12 @@ to SUCCEEDED / FAILED and `GetExecutionHistory` holding the events. What it lack
 pipeline's own state machine here, this module adds:
 
 - its service integrations call `localhost:$MOTO_PORT`; here they call this emulator, so
-  `glue:startJobRun.sync` starts a job run that `glue_jobs` executes on Spark and waits for it,
-  and the AWS SDK integrations (`aws-sdk:redshiftdata:executeStatement`, ...) reach every
-  emulated service;
+  `glue:startJobRun.sync` starts a job run that `services.glue.jobs` executes on Spark and waits
+  for it, and the AWS SDK integrations (`aws-sdk:redshiftdata:executeStatement`, ...) reach
+  every emulated service;
 - Step Functions names SDK services without hyphens (`redshiftdata`), boto3 with them;
 - an SDK error is named `Service.ErrorCodeException`, as AWS documents
   (`RedshiftData.ValidationException`);
-- state machines that CloudFormation creates (with `Definition` and `DefinitionSubstitutions`,
-  which moto ignores) land in the backend that executes;
 - Retry intervals and Wait states last `ECOMDW_STATES_SECOND_SECONDS` per second, so a
   production retry policy costs a test milliseconds.
 """
@@ -30,7 +28,6 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -42,7 +39,8 @@ from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
 from ecomdw.core.aws import EMULATOR_CREDENTIALS
-from ecomdw.core.settings import Settings
+from ecomdw.emulation.patching import original, replace
+from ecomdw.emulation.state import RUNNING
 
 SECOND_SECONDS_VARIABLE = "ECOMDW_STATES_SECOND_SECONDS"
 """Seconds in one second of a Retry interval or a Wait state (1); tests shorten it."""
@@ -53,41 +51,15 @@ SDK_SERVICE_ERROR_PREFIXES = {"redshiftdata": "RedshiftData", "glue": "Glue", "s
 PARSER_PACKAGE = "moto.stepfunctions.parser"
 
 
-_current_endpoint: list[str] = []  # the one emulator the integrations call (see install)
-
-
-class StepFunctionsRunner:
-    """Makes this process's moto Step Functions executions run against the emulator."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def install(self) -> None:
-        from moto.core.config import default_user_config
-
-        default_user_config["stepfunctions"]["execute_state_machine"] = True
-        _current_endpoint[:] = [str(self.settings.endpoint_url)]
-        _extend_moto_once()
-
-
-def live_endpoint() -> str:
-    """The emulator whose extensions are installed: the newest running one of this process.
-
-    moto's backends are per process, so every emulator in it serves the same state; the server
-    re-installs the extensions for the previous emulator when a newer one stops.
-    """
-    if not _current_endpoint:
-        raise RuntimeError("no emulator of this process is running")
-    return _current_endpoint[0]
-
-
-@cache
-def _extend_moto_once() -> None:
-    """moto's classes are per process: extend them once, whatever the number of emulators."""
+def install() -> None:
+    """Make this process's moto Step Functions executions run, their tasks calling the serving
+    emulator."""
     import moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_factory  # noqa: E501
     import moto.stepfunctions.parser.models  # noqa: F401  (the interpreter, all its modules)
+    from moto.core.config import default_user_config
 
-    _route_integrations_to(live_endpoint)
+    default_user_config["stepfunctions"]["execute_state_machine"] = True
+    _route_integrations_to_the_serving_emulator()
     _evaluate_json_paths_as_aws_does()
     _name_unnamed_executions()
     _keep_task_results_json()
@@ -96,20 +68,19 @@ def _extend_moto_once() -> None:
     _name_sdk_services_as_boto3_does()
     _case_sdk_parameters_as_aws_does()
     _name_sdk_errors_as_aws_does()
-    _create_cloudformation_state_machines_in_the_executing_backend()
     _scale_retry_intervals_and_waits()
     _page_execution_history_as_aws_does()
     _stamp_context_times_as_aws_does()
 
 
-def _route_integrations_to(endpoint: Callable[[], str]) -> None:
-    """Make every service integration's boto3 client call `endpoint()` instead of :5000."""
+def _route_integrations_to_the_serving_emulator() -> None:
+    """Make every service integration's boto3 client call the emulator instead of :5000."""
     from moto.stepfunctions.parser.asl.utils import boto_client
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        return _integration_client(region, service, endpoint())
+        return _integration_client(region, service, RUNNING.serving().endpoint)
 
-    _replace_function(boto_client.boto_client_for, boto_client_for)
+    _replace_function(boto_client, "boto_client_for", boto_client_for)
 
 
 @cache
@@ -130,12 +101,12 @@ def _integration_client(region: str, service: str, endpoint_url: str) -> Any:
     )
 
 
-def _replace_function(original: Any, replacement: Any) -> None:
-    """Put `replacement` wherever the interpreter's modules imported `original` by name."""
-    name = original.__name__
-    for module_name, module in list(sys.modules.items()):
-        if module_name.startswith(PARSER_PACKAGE) and getattr(module, name, None) is original:
-            setattr(module, name, replacement)
+def _replace_function(module: Any, name: str, replacement: Any) -> None:
+    """Put `replacement` wherever the interpreter's modules imported `module.name` by name."""
+    moto_function = original(module, name)
+    for module_name, importer in list(sys.modules.items()):
+        if module_name.startswith(PARSER_PACKAGE) and original(importer, name) is moto_function:
+            replace(importer, name, replacement)
 
 
 INDEFINITE_JSON_PATH = re.compile(r"\[[^\]]*[*?:,][^\]]*\]|\.\*|\.\.")
@@ -162,7 +133,7 @@ def extract_json(path: str, data: Any) -> Any:
 def _evaluate_json_paths_as_aws_does() -> None:
     from moto.stepfunctions.parser.asl.utils import json_path
 
-    _replace_function(json_path.extract_json, extract_json)
+    _replace_function(json_path, "extract_json", extract_json)
 
 
 def _keep_task_results_json() -> None:
@@ -176,13 +147,13 @@ def _keep_task_results_json() -> None:
     )
     from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
-    record_success = StateTaskService._after_eval_execution
+    record_success = original(StateTaskService, "_after_eval_execution")
 
     def after_eval_execution(self: Any, env: Any, *args: Any, **kwargs: Any) -> None:
         env.stack[-1] = json.loads(to_json_str(_bodies_read(env.stack[-1])))
         record_success(self, env, *args, **kwargs)
 
-    StateTaskService._after_eval_execution = after_eval_execution  # type: ignore[method-assign]
+    replace(StateTaskService, "_after_eval_execution", after_eval_execution)
 
 
 def _bodies_read(result: Any) -> Any:
@@ -209,7 +180,7 @@ def _wait_for_sync_tasks_without_a_callback() -> None:
         StateTaskServiceCallback,
     )
 
-    with_callback = StateTaskServiceCallback._eval_integration_pattern
+    with_callback = original(StateTaskServiceCallback, "_eval_integration_pattern")
 
     def eval_integration_pattern(
         self: Any,
@@ -238,7 +209,7 @@ def _wait_for_sync_tasks_without_a_callback() -> None:
         )
         env.stack.append(outcome)
 
-    StateTaskServiceCallback._eval_integration_pattern = eval_integration_pattern  # type: ignore[method-assign]
+    replace(StateTaskServiceCallback, "_eval_integration_pattern", eval_integration_pattern)
 
 
 ESCAPED_IN_INTRINSICS = {"'": "\ue000", "{": "\ue001", "}": "\ue002", "\\": "\ue003"}
@@ -280,7 +251,7 @@ def _read_escapes_in_intrinsic_strings() -> None:
     )
     from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
 
-    parse = IntrinsicParser.parse
+    parse = original(IntrinsicParser, "parse")
 
     def parse_with_escapes(src: str) -> Any:
         # moto hands over the definition's JSON text as written: `\\'` is `\'` once decoded.
@@ -299,16 +270,16 @@ def _read_escapes_in_intrinsic_strings() -> None:
             template = first.definition_value  # escaped braces still stand-ins
         env.stack.append(format_intrinsic(template, [self._to_str_repr(v) for v in values]))
 
-    IntrinsicParser.parse = staticmethod(parse_with_escapes)  # type: ignore[method-assign]
-    ArgumentLiteral._eval_argument = literal_value  # type: ignore[method-assign]
-    StringFormat._eval_body = string_format  # type: ignore[method-assign]
+    replace(IntrinsicParser, "parse", staticmethod(parse_with_escapes))
+    replace(ArgumentLiteral, "_eval_argument", literal_value)
+    replace(StringFormat, "_eval_body", string_format)
 
 
 def _name_unnamed_executions() -> None:
     """An execution started without a name is named by a UUID, as on AWS (moto says `None`)."""
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-    start = StepFunctionsParserBackend.start_execution
+    start = original(StepFunctionsParserBackend, "start_execution")
 
     def start_execution(
         self: Any,
@@ -321,7 +292,7 @@ def _name_unnamed_executions() -> None:
             self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
         )
 
-    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
+    replace(StepFunctionsParserBackend, "start_execution", start_execution)
 
 
 def _name_sdk_services_as_boto3_does() -> None:
@@ -346,14 +317,6 @@ def _case_sdk_parameters_as_aws_does() -> None:
         StateTaskServiceAwsSdk,
     )
 
-    session = botocore.session.get_session()
-
-    @cache
-    def input_shape(service: str, action: str) -> Any:
-        model = session.get_service_model(service)
-        operation = next(n for n in model.operation_names if xform_name(n) == action)
-        return model.operation_model(operation).input_shape
-
     def normalise(
         self: Any,
         parameters: dict[str, Any],
@@ -362,9 +325,21 @@ def _case_sdk_parameters_as_aws_does() -> None:
     ) -> None:
         service = self._get_boto_service_name(boto_service_name)
         action = self._get_boto_service_action(service_action_name)
-        self._to_boto_request(parameters, input_shape(service, action))
+        self._to_boto_request(parameters, _input_shape(service, action))
 
-    StateTaskServiceAwsSdk._normalise_parameters = normalise  # type: ignore[method-assign]
+    replace(StateTaskServiceAwsSdk, "_normalise_parameters", normalise)
+
+
+@cache
+def _input_shape(service: str, action: str) -> Any:
+    model = _botocore_session().get_service_model(service)
+    operation = next(n for n in model.operation_names if xform_name(n) == action)
+    return model.operation_model(operation).input_shape
+
+
+@cache
+def _botocore_session() -> botocore.session.Session:
+    return botocore.session.get_session()
 
 
 def sdk_error_name(service_prefix: str, error: Exception) -> str:
@@ -380,51 +355,9 @@ def _name_sdk_errors_as_aws_does() -> None:
     )
 
     aws_sdk._SERVICE_ERROR_NAMES.update(SDK_SERVICE_ERROR_PREFIXES)
-    aws_sdk.StateTaskServiceAwsSdk._normalise_exception_name = staticmethod(sdk_error_name)  # type: ignore[method-assign,assignment]
-
-
-def definition_string(properties: dict[str, Any]) -> str | None:
-    """The state machine's definition as CloudFormation gives it to Step Functions."""
-    definition = properties.get("DefinitionString")
-    if definition is None and "Definition" in properties:
-        definition = json.dumps(properties["Definition"])
-    if definition is None:
-        return None
-    for key, value in (properties.get("DefinitionSubstitutions") or {}).items():
-        definition = definition.replace("${" + key + "}", str(value))
-    return str(definition)
-
-
-def _create_cloudformation_state_machines_in_the_executing_backend() -> None:
-    from moto.stepfunctions import models
-    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
-
-    # Only the models' name: moto's server finds the service's URLs through the package's.
-    models.stepfunctions_backends = stepfunctions_parser_backends  # type: ignore[assignment]
-    state_machine = models.StateMachine
-    create = state_machine.create_from_cloudformation_json
-    update = state_machine.update_from_cloudformation_json
-
-    def with_definition_string(cloudformation_json: dict[str, Any]) -> dict[str, Any]:
-        described = copy.deepcopy(cloudformation_json)
-        properties = described.setdefault("Properties", {})
-        if (definition := definition_string(properties)) is not None:
-            properties["DefinitionString"] = definition
-        return described
-
-    def create_from_cloudformation_json(
-        cls: Any, resource_name: str, cloudformation_json: Any, *args: Any, **kwargs: Any
-    ) -> Any:
-        return create(resource_name, with_definition_string(cloudformation_json), *args, **kwargs)
-
-    def update_from_cloudformation_json(
-        cls: Any, original: Any, new_name: str, cloudformation_json: Any, *args: Any, **kw: Any
-    ) -> Any:
-        properties = with_definition_string(cloudformation_json)
-        return update(original, new_name, properties, *args, **kw)
-
-    state_machine.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign,assignment]
-    state_machine.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)  # type: ignore[method-assign,assignment]
+    replace(
+        aws_sdk.StateTaskServiceAwsSdk, "_normalise_exception_name", staticmethod(sdk_error_name)
+    )
 
 
 class _ScaledClock:
@@ -445,7 +378,7 @@ def _scale_retry_intervals_and_waits() -> None:
         WaitFunction,
     )
 
-    retrier_decl.time = _ScaledClock  # type: ignore[assignment,attr-defined]
+    replace(retrier_decl, "time", _ScaledClock)
 
     def wait_interval(self: Any, env: Any, wait_seconds: float) -> None:
         """Wait the scaled duration, or until the execution stops running."""
@@ -453,7 +386,7 @@ def _scale_retry_intervals_and_waits() -> None:
         while env.is_running() and (remaining := deadline - time.monotonic()) > 0:
             env.program_state_event.wait(remaining)
 
-    WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign]
+    replace(WaitFunction, "_wait_interval", wait_interval)
 
 
 HISTORY_PAGE_DEFAULT = 100  # GetExecutionHistory's maxResults when none is given, as on AWS
@@ -527,7 +460,7 @@ def _page_execution_history_as_aws_does() -> None:
         )
         return ActionResult(page)
 
-    StepFunctionResponse.get_execution_history = get_execution_history  # type: ignore[method-assign]
+    replace(StepFunctionResponse, "get_execution_history", get_execution_history)
 
 
 def aws_instant(moment: dt.datetime | str) -> str:
@@ -549,12 +482,12 @@ def _stamp_context_times_as_aws_does() -> None:
     def state_data(**fields: Any) -> dict[str, Any]:
         return {**fields, "EnteredTime": aws_instant(fields["EnteredTime"])}
 
-    setattr(state, "StateData", state_data)  # noqa: B010 (the name the module calls)
-    details = Execution.get_start_execution_details
+    replace(state, "StateData", state_data)  # the name the module calls
+    details = original(Execution, "get_start_execution_details")
 
     def start_details(self: Any) -> Any:
         started = details(self)
-        started.start_time = aws_instant(started.start_time)  # type: ignore[misc]
+        started.start_time = aws_instant(started.start_time)
         return started
 
-    Execution.get_start_execution_details = start_details  # type: ignore[method-assign]
+    replace(Execution, "get_start_execution_details", start_details)

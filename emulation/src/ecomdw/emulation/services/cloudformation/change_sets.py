@@ -20,6 +20,8 @@ from moto.cloudformation.models import Change, ChangeSet, CloudFormationBackend,
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult
 
+from ecomdw.emulation.patching import original, replace
+
 DIRECT = {"Evaluation": "Static", "ChangeSource": "DirectModification"}
 """How every detail arises here: the template's own text changed."""
 SCOPES = ("Properties", "Metadata", "CreationPolicy", "UpdatePolicy", "DeletionPolicy",
@@ -27,17 +29,11 @@ SCOPES = ("Properties", "Metadata", "CreationPolicy", "UpdatePolicy", "DeletionP
 
 
 def install() -> None:
-    """Put the change-set execution and description below in front of moto's (idempotent)."""
-    if not hasattr(CloudFormationBackend, "_moto_execute_change_set"):
-        CloudFormationBackend._moto_execute_change_set = (  # type: ignore[attr-defined]
-            CloudFormationBackend.execute_change_set
-        )
-    CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign,assignment]
-    ChangeSet.diff = diff  # type: ignore[method-assign,assignment]
-    CloudFormationResponse.list_change_sets = list_change_sets  # type: ignore[method-assign,assignment]
-    if not hasattr(CloudFormationResponse, "_moto_update_stack"):
-        CloudFormationResponse._moto_update_stack = CloudFormationResponse.update_stack  # type: ignore[attr-defined]
-    CloudFormationResponse.update_stack = update_stack  # type: ignore[method-assign,assignment]
+    """Put the change-set execution and description below in front of moto's."""
+    replace(CloudFormationBackend, "execute_change_set", execute_change_set)
+    replace(ChangeSet, "diff", diff)
+    replace(CloudFormationResponse, "list_change_sets", list_change_sets)
+    replace(CloudFormationResponse, "update_stack", update_stack)
 
 
 def update_stack(response: CloudFormationResponse) -> ActionResult:
@@ -48,7 +44,7 @@ def update_stack(response: CloudFormationResponse) -> ActionResult:
         stack = response.cloudformation_backend.get_stack(response._get_param("StackName"))
         if body == stack.template:
             raise ValidationError(stack.name, message="No updates are to be performed.")
-    result: ActionResult = response._moto_update_stack()  # type: ignore[attr-defined]
+    result: ActionResult = original(CloudFormationResponse, "update_stack")(response)
     return result
 
 

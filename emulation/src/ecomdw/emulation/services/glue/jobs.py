@@ -3,14 +3,14 @@
 moto records a job run and calls it SUCCEEDED at once. Here `StartJobRun` downloads the job's
 `Command.ScriptLocation`, its `--extra-py-files`, `--extra-files` and `--extra-jars` from the
 emulated S3, installs its `--additional-python-modules`, and runs the script in Glue 5.0's
-Python environment (`ecomdw.emulation.glue.runtime`: exactly the modules Glue 5.0 provides, at
-their versions), with the argv Glue gives a script (`--JOB_NAME`, `--JOB_RUN_ID`, then
-`DefaultArguments` merged with the run's `Arguments`), so `awsglue.utils.getResolvedOptions`
-works. Nothing of the emulator's own environment is importable: a job that imports a module
-Glue lacks fails here with the `ModuleNotFoundError` it would fail with on AWS. The script's
-Spark starts on the settings' master with the S3A connector pointed at the emulator, and its
-boto3 reaches the emulator too; it runs in UTC, as Glue does. Arguments Glue 5.0 refuses fail
-the run; those it ignores are named in the error log (`ecomdw.emulation.glue.arguments`).
+Python environment (`runtime`: exactly the modules Glue 5.0 provides, at their versions), with
+the argv Glue gives a script (`--JOB_NAME`, `--JOB_RUN_ID`, then `DefaultArguments` merged with
+the run's `Arguments`), so `awsglue.utils.getResolvedOptions` works. Nothing of the emulator's
+own environment is importable: a job that imports a module Glue lacks fails here with the
+`ModuleNotFoundError` it would fail with on AWS. The script's Spark starts on the settings'
+master with the S3A connector pointed at the emulator, and its boto3 reaches the emulator too;
+it runs in UTC, as Glue does. Arguments Glue 5.0 refuses fail the run; those it ignores are
+named in the error log (`arguments`).
 
 The run's state is that of the process: SUCCEEDED, FAILED with the script's Python error, or
 TIMEOUT once the job's `Timeout` minutes have passed (the process is killed). Logs land in
@@ -52,16 +52,18 @@ from ecomdw.core.aws import EMULATOR_CREDENTIALS, client, spark_s3_conf
 from ecomdw.core.errors import UserError
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import S3Location
-from ecomdw.emulation.cloudwatch_logs import append_lines
-from ecomdw.emulation.glue.arguments import JobArgumentError, JobParameters
-from ecomdw.emulation.glue.runtime import (
+from ecomdw.emulation.patching import original, replace
+from ecomdw.emulation.services.glue.arguments import JobArgumentError, JobParameters
+from ecomdw.emulation.services.glue.runtime import (
     COMMITTER_CLASS,
     COMMITTER_SETTINGS,
     RUNTIMES,
     committer_jar,
     runtime_for,
 )
-from ecomdw.emulation.glue.warm.pool import WarmDriver, WarmDrivers, attach_folder
+from ecomdw.emulation.services.glue.warm.pool import WarmDriver, WarmDrivers, attach_folder
+from ecomdw.emulation.services.logs.writing import append_lines
+from ecomdw.emulation.state import RUNNING
 from ecomdw.etl.spark import java_home, script_environment
 
 EMULATED_COMMANDS = ("glueetl",)
@@ -312,6 +314,25 @@ def _batch_stop_job_run(response: GlueResponse) -> TYPE_RESPONSE:
     return 200, {}, json.dumps(result)
 
 
+def install() -> None:
+    """Make `StartJobRun` of every moto Glue job in this process run through the serving
+    emulator's runner, and answer `BatchStopJobRun`; a warm driver starts as soon as a job is
+    created. The seams: moto's backend and responses stay as they are around them."""
+    replace(FakeJob, "start_job_run", _start_job_run)
+    replace(GlueBackend, "create_job", _create_job)
+    replace(GlueResponse, "batch_stop_job_run", _batch_stop_job_run)
+
+
+def _start_job_run(job: FakeJob, **request: Any) -> str:
+    return RUNNING.serving().glue_jobs.start(job, **request)
+
+
+def _create_job(backend: GlueBackend, *args: Any, **kwargs: Any) -> Any:
+    created = original(GlueBackend, "create_job")(backend, *args, **kwargs)
+    RUNNING.serving().glue_jobs.prestart()  # a job will run soon: start its driver now
+    return created
+
+
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
     """Kill the script and everything it started (Spark's JVM): its own process group."""
     with suppress(ProcessLookupError, PermissionError):
@@ -328,24 +349,10 @@ class GlueJobRunner:
         self._stopped = False
         self._drivers = warm_drivers(settings)
 
-    def install(self) -> None:
-        """Make `StartJobRun` of every moto Glue job in this process run through this runner,
-        and answer `BatchStopJobRun`; a warm driver starts as soon as a job is created."""
-        runner = self
-
-        def start_job_run(job: FakeJob, **request: Any) -> str:
-            return runner.start(job, **request)
-
-        def create_job(backend: GlueBackend, *args: Any, **kwargs: Any) -> Any:
-            created = moto_create_job(backend, *args, **kwargs)
-            if runner._drivers is not None:  # a job will run soon: start its driver now
-                runner._drivers.prestart()
-            return created
-
-        # The seams: moto's backend and responses stay as they are around them.
-        FakeJob.start_job_run = start_job_run  # type: ignore[method-assign,assignment]
-        GlueBackend.create_job = create_job  # type: ignore[method-assign,assignment]
-        GlueResponse.batch_stop_job_run = _batch_stop_job_run  # type: ignore[attr-defined]
+    def prestart(self) -> None:
+        """Start a warm driver in the background, if this runner keeps them."""
+        if self._drivers is not None:
+            self._drivers.prestart()
 
     def start(
         self,
@@ -505,9 +512,6 @@ class GlueJobRunner:
             with self._lock:
                 self._processes.discard(process)
         return False
-
-
-moto_create_job = GlueBackend.create_job
 
 
 def _minute_seconds() -> float:

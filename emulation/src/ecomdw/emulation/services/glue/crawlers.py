@@ -6,19 +6,23 @@ creates or updates the tables and their partitions in the crawler's database thr
 API. A table is the folder above the first Hive-style `key=value` folder, or the target itself
 when the files sit directly under it; the `key=value` folders become string partition keys.
 As on AWS the crawl is asynchronous: the crawler is RUNNING, then READY with `LastCrawl`
-SUCCEEDED or FAILED; what it did is logged to `/aws-glue/crawlers`, stream = crawler name.
+SUCCEEDED or FAILED; what it did is logged to `/aws-glue/crawlers`, stream = crawler name. An
+emulator that stops cancels its running crawls (`LastCrawl` CANCELLED) and waits for each to
+end, before its next table, while the emulator still answers them.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+from botocore.exceptions import BotoCoreError
 from moto.core.utils import utcnow
 from moto.glue.exceptions import CrawlerRunningException
 from moto.glue.models import FakeCrawl, FakeCrawler
@@ -26,10 +30,14 @@ from moto.glue.models import FakeCrawl, FakeCrawler
 from ecomdw.core.aws import client, s3_filesystem
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import S3Location
-from ecomdw.emulation.cloudwatch_logs import append_lines
+from ecomdw.emulation.patching import original, replace
+from ecomdw.emulation.services.logs.writing import append_lines
+from ecomdw.emulation.state import RUNNING
 
 CRAWLER_LOG_GROUP = "/aws-glue/crawlers"
 PARTITION_BATCH = 100  # BatchCreatePartition's limit
+CRAWL_STOP_SECONDS = 10.0
+"""How long stopping an emulator waits for its crawls to end, each before its next table."""
 
 STORAGE = {
     "parquet": {
@@ -64,12 +72,21 @@ class FoundTable:
     partitions: dict[tuple[str, ...], str] = field(default_factory=dict)
 
 
+class CrawlCancelledError(Exception):
+    """The crawl's emulator is stopping: the crawl ends before its next table."""
+
+
+CRAWL_STATES = {"SUCCEEDED": "COMPLETED", "FAILED": "FAILED", "CANCELLED": "STOPPED"}
+"""How a crawl ended (`LastCrawl.Status`) -> the state of the crawl itself."""
+
+
 class ExecutedCrawl(FakeCrawl):
     """A moto crawl whose state is that of the crawl thread, not moto's canned progression."""
 
     def __init__(self, crawler_name: str) -> None:
         super().__init__(crawler_name)
         self.state = "RUNNING"
+        self.outcome: str | None = None
         self.error_message: str | None = None
 
     @property
@@ -80,14 +97,16 @@ class ExecutedCrawl(FakeCrawl):
     def status(self, value: str) -> None:
         self.state = value
 
-    def finish(self, error_message: str | None) -> None:
+    def finish(self, outcome: str, error_message: str | None = None) -> None:
+        """`outcome`: SUCCEEDED, FAILED (saying why) or CANCELLED."""
+        self.outcome = outcome
         self.error_message = error_message
         self.end_time = utcnow()
-        self.state = "FAILED" if error_message else "COMPLETED"
+        self.state = CRAWL_STATES[outcome]
 
     def last_crawl_info(self) -> dict[str, Any]:
         """`LastCrawl` as Glue describes a finished crawl."""
-        info: dict[str, Any] = {"Status": "FAILED" if self.error_message else "SUCCEEDED"}
+        info: dict[str, Any] = {"Status": self.outcome}
         if self.error_message:
             info["ErrorMessage"] = self.error_message
         return info
@@ -219,22 +238,34 @@ def table_input(table: FoundTable, columns: list[dict[str, str]]) -> dict[str, A
     }
 
 
+def install() -> None:
+    """Make `StartCrawler` of every moto crawler in this process crawl through the serving
+    emulator's runner. The seams: moto's backend and responses stay as they are around them."""
+    replace(FakeCrawler, "start_crawler", _start_crawler)
+    replace(FakeCrawler, "as_dict", _described_crawler)
+
+
+def _start_crawler(crawler: FakeCrawler) -> None:
+    RUNNING.serving().glue_crawlers.start(crawler)
+
+
+def _described_crawler(crawler: FakeCrawler) -> dict[str, Any]:
+    """moto's description, with `LastCrawl` saying how a finished crawl ended."""
+    described: dict[str, Any] = original(FakeCrawler, "as_dict")(crawler)
+    last = crawler.crawls[-1] if crawler.crawls else None
+    if isinstance(last, ExecutedCrawl) and last.outcome is not None:
+        described["LastCrawl"] = {**described["LastCrawl"], **last.last_crawl_info()}
+    return described
+
+
 class GlueCrawlerRunner:
     """Crawls the S3 targets of this process's moto Glue crawlers, in the emulator at `settings`."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-
-    def install(self) -> None:
-        """Make `StartCrawler` of every moto crawler in this process crawl through this runner."""
-        runner = self
-
-        def start_crawler(crawler: FakeCrawler) -> None:
-            runner.start(crawler)
-
-        # The seams: moto's backend and responses stay as they are around them.
-        FakeCrawler.start_crawler = start_crawler  # type: ignore[method-assign,assignment]
-        FakeCrawler.as_dict = _described_crawler  # type: ignore[method-assign,assignment]
+        self._crawling: set[threading.Thread] = set()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     def start(self, crawler: FakeCrawler) -> None:
         if crawler.crawls and crawler.crawls[-1].status == "RUNNING":
@@ -242,27 +273,53 @@ class GlueCrawlerRunner:
         crawl = ExecutedCrawl(crawler.name)
         crawler.crawls.append(crawl)
         settings = self.settings.model_copy(update={"region": crawler.backend.region_name})
-        threading.Thread(
+        thread = threading.Thread(
             target=self._crawl,
             args=(crawler, crawl, settings),
             name=f"crawl-{crawler.name}",
             daemon=True,
-        ).start()
+        )
+        with self._lock:
+            self._crawling.add(thread)
+        thread.start()
+
+    def stop(self, timeout: float = CRAWL_STOP_SECONDS) -> None:
+        """Cancel the running crawls and wait for them to end: they write the catalog and their
+        log through this runner's emulator, which is going away."""
+        self._stopping.set()
+        with self._lock:
+            crawling = list(self._crawling)
+        deadline = time.monotonic() + timeout
+        for thread in crawling:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _crawl(self, crawler: FakeCrawler, crawl: ExecutedCrawl, settings: Settings) -> None:
         log = [f"BENCHMARK : Running Start Crawl for Crawler {crawler.name}"]
-        error = None
+        outcome, error = "SUCCEEDED", None
         try:
             log += self._crawl_targets(crawler, settings)
+        except CrawlCancelledError:
+            outcome = "CANCELLED"
+            log.append("INFO : Crawl cancelled: the emulator is stopping")
         except Exception as exc:  # the thread's end: the crawl must not stay RUNNING forever
-            error = f"{type(exc).__name__}: {exc}"
+            outcome, error = "FAILED", f"{type(exc).__name__}: {exc}"
             log.append(f"ERROR : {error}")
         log.append("BENCHMARK : Crawler has finished running and is in state READY")
         try:
             lines = [f"[{crawl.crawl_id}] {line}" for line in log]
             append_lines(settings, CRAWLER_LOG_GROUP, crawler.name, lines)
+        except BotoCoreError:
+            if not self._stopping.is_set():
+                raise
+            # The emulator stopped before the crawl ended: there is no log left to write to.
         finally:
-            crawl.finish(error)
+            crawl.finish(outcome, error)
+            with self._lock:
+                self._crawling.discard(threading.current_thread())
+
+    def _cancel_if_stopping(self) -> None:
+        if self._stopping.is_set():
+            raise CrawlCancelledError()
 
     def _crawl_targets(self, crawler: FakeCrawler, settings: Settings) -> list[str]:
         glue, s3 = client("glue", settings), client("s3", settings)
@@ -275,6 +332,7 @@ class GlueCrawlerRunner:
             log.append(f"INFO : Created database {database}")
         policy = (crawler.schema_change_policy or {}).get("UpdateBehavior", "UPDATE_IN_DATABASE")
         for target in crawler.targets.get("S3Targets", []):
+            self._cancel_if_stopping()
             location = S3Location.parse(target["Path"])
             pages = s3.get_paginator("list_objects_v2").paginate(
                 Bucket=location.bucket, Prefix=location.key("")
@@ -285,6 +343,7 @@ class GlueCrawlerRunner:
             )
             log += [f"WARN : Skipped {message}" for message in skipped]
             for table in tables:
+                self._cancel_if_stopping()
                 log += _write_table(glue, database, table, infer_columns(table, settings), policy)
         return log
 
@@ -322,15 +381,3 @@ def _write_table(
     if partitions:
         log.append(f"INFO : Added {added} of {len(partitions)} partitions to {table.name}")
     return log
-
-
-_moto_crawler_as_dict = FakeCrawler.as_dict
-
-
-def _described_crawler(crawler: FakeCrawler) -> dict[str, Any]:
-    """moto's description, with `LastCrawl` saying how a finished crawl ended."""
-    described = _moto_crawler_as_dict(crawler)
-    last = crawler.crawls[-1] if crawler.crawls else None
-    if isinstance(last, ExecutedCrawl) and last.state != "RUNNING":
-        described["LastCrawl"] = {**described["LastCrawl"], **last.last_crawl_info()}
-    return described

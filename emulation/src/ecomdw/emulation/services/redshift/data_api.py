@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from moto.core.common_types import TYPE_RESPONSE
 from moto.redshiftdata.exceptions import ResourceNotFoundException, ValidationException
 from moto.redshiftdata.responses import RedshiftDataAPIServiceResponse
 
 from ecomdw.core.settings import Settings
+from ecomdw.emulation.patching import replace
+from ecomdw.emulation.state import RUNNING
 from ecomdw.warehouse.executors import DuckDBExecutor, StatementOutcome, WarehouseError
 from ecomdw.warehouse.translate import TranslationError, bind_parameters, split_script
 
@@ -357,18 +358,7 @@ class RedshiftDataEmulation:
         self._statements: dict[str, Statement] = {}
         self._lock = threading.Lock()
 
-    def install(self) -> None:
-        """Answer the Data API requests that reach this emulator's port from this emulation.
-
-        moto's response class is shared by every server in the process, so it dispatches
-        on the port the request came to: two emulators in one process stay apart.
-        """
-        _EMULATIONS[_port(str(self.settings.endpoint_url))] = self
-        for operation in OPERATIONS:
-            setattr(RedshiftDataAPIServiceResponse, operation, _responder(operation))
-
     def stop(self) -> None:
-        _EMULATIONS.pop(_port(str(self.settings.endpoint_url)), None)
         with self._lock:
             sessions = list(self._sessions.values())
             self._sessions.clear()
@@ -514,22 +504,26 @@ OPERATIONS = (
     "list_statements",
     "cancel_statement",
 )
-_EMULATIONS: dict[int, RedshiftDataEmulation] = {}
 
 
-def _port(endpoint_or_host: str) -> int:
-    return (
-        urlsplit(endpoint_or_host if "//" in endpoint_or_host else f"//{endpoint_or_host}").port
-        or 80
-    )
+def install() -> None:
+    """Answer the Data API requests that reach an emulator from that emulator's emulation.
+
+    moto's response class is shared by every server in the process, so it dispatches on the
+    port the request came to: two emulators in one process stay apart.
+    """
+    for operation in OPERATIONS:
+        replace(RedshiftDataAPIServiceResponse, operation, _responder(operation))
 
 
 def _responder(operation: str) -> Callable[[RedshiftDataAPIServiceResponse], TYPE_RESPONSE]:
     def respond(response: RedshiftDataAPIServiceResponse) -> TYPE_RESPONSE:
-        emulation = _EMULATIONS.get(_port(str(response.headers.get("Host", ""))))
-        if emulation is None:
+        state = RUNNING.reached_at(str(response.headers.get("Host", "")))
+        if state is None:
             raise ValidationException("no ecomdw Redshift emulation serves this endpoint")
-        handler: Callable[[dict[str, Any]], dict[str, Any]] = getattr(emulation, operation)
+        handler: Callable[[dict[str, Any]], dict[str, Any]] = getattr(
+            state.redshift_data, operation
+        )
         return 200, {}, json.dumps(handler(json.loads(response.body or "{}")))
 
     return respond

@@ -18,13 +18,14 @@ import secrets
 import socket
 import threading
 from collections.abc import Callable, Collection
-from functools import cache
 from typing import Any
 
 import duckdb
 
 from ecomdw.core.duckdb_session import connect
-from ecomdw.emulation.redshift_data import RedshiftDataEmulation, _port
+from ecomdw.emulation.patching import original, replace
+from ecomdw.emulation.services.redshift.data_api import RedshiftDataEmulation
+from ecomdw.emulation.state import RUNNING
 
 from .connection import Connection
 from .session import Session
@@ -146,7 +147,7 @@ class ClusterEndpoint:
 
 
 class RedshiftEndpoints:
-    """The endpoints of the clusters created through one emulator (found by its port)."""
+    """The endpoints of the clusters created through one emulator."""
 
     def __init__(self, data: RedshiftDataEmulation, auth: str = "md5") -> None:
         self._data = data
@@ -154,12 +155,7 @@ class RedshiftEndpoints:
         self._endpoints: dict[str, ClusterEndpoint] = {}
         self._lock = threading.Lock()
 
-    def install(self) -> None:
-        _EMULATORS[_port(str(self._data.settings.endpoint_url))] = self
-        _extend_moto_once()
-
     def stop(self) -> None:
-        _EMULATORS.pop(_port(str(self._data.settings.endpoint_url)), None)
         with self._lock:
             endpoints = list(self._endpoints.values())
             self._endpoints.clear()
@@ -203,16 +199,14 @@ class RedshiftEndpoints:
             endpoint.stop()
 
 
-_EMULATORS: dict[int, RedshiftEndpoints] = {}
-
-
 def _serving(response: Any) -> RedshiftEndpoints | None:
-    return _EMULATORS.get(_port(str(response.headers.get("Host", ""))))
+    state = RUNNING.reached_at(str(response.headers.get("Host", "")))
+    return state.redshift_endpoints if state is not None else None
 
 
-@cache
-def _extend_moto_once() -> None:
-    """moto's Redshift classes are per process: extend them once, whatever the emulators."""
+def install() -> None:
+    """Open, pause, resume and close a cluster's endpoint as the Redshift API request that
+    reached an emulator asks, in that emulator."""
     from moto.redshift.models import Cluster
     from moto.redshift.responses import RedshiftResponse
 
@@ -252,8 +246,14 @@ def _extend_moto_once() -> None:
         "delete_cluster": closing,
     }
     for name, step in steps.items():
-        setattr(RedshiftResponse, name, then(getattr(RedshiftResponse, name), step))
-    moto_address: property = Cluster.__dict__["address"]
-    Cluster.address = property(  # type: ignore[method-assign,assignment]
-        lambda cluster: getattr(cluster, "ecomdw_address", None) or moto_address.__get__(cluster)
+        replace(RedshiftResponse, name, then(original(RedshiftResponse, name), step))
+    moto_address: property = original(Cluster, "address")
+    replace(
+        Cluster,
+        "address",
+        property(
+            lambda cluster: (
+                getattr(cluster, "ecomdw_address", None) or moto_address.__get__(cluster)
+            )
+        ),
     )

@@ -1,0 +1,1 @@
+"""CloudFormation: stacks, change sets, and every deployed resource read back."""

@@ -1,0 +1,1 @@
+"""Redshift: its CloudFormation types, the Data API on DuckDB, the clusters' endpoints."""

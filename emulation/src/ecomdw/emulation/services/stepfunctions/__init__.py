@@ -1,0 +1,1 @@
+"""Step Functions: its CloudFormation type, and executions that run."""
