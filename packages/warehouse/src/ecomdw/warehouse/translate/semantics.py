@@ -432,6 +432,7 @@ def rewrite_datediff(node: exp.Expr) -> exp.Expr:
         raise unsupported(f"DATEDIFF({unit})", node, "week boundaries are not verified")
     node.set("this", as_timestamp(node.this, "TIMESTAMP"))
     node.set("expression", as_timestamp(node.expression, "TIMESTAMP"))
+    node.type = rt.parse_type("BIGINT")  # Redshift's DATEDIFF returns BIGINT
     return node
 
 
