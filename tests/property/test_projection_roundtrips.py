@@ -30,14 +30,13 @@ Row = dict[str, Value]
 # back through the Python process's local time, so in those zones they came back an hour later.
 SKIPPED_IN_BERLIN = dt.datetime(2024, 3, 31, 2, 30)
 SKIPPED_IN_CHATHAM = dt.datetime(2024, 9, 29, 3, 0)
-RUN_IN_SKIPPED_HOURS: Row = {
+RUN_IN_SKIPPED_HOURS: Row = dict.fromkeys(ENTITIES["pipeline_run"].column_names) | {
     "run_id": "r1",
     "step": "stage",
     "status": "succeeded",
     "started_at": SKIPPED_IN_BERLIN,
     "finished_at": SKIPPED_IN_CHATHAM,
     "rows_out": 1,
-    "detail": None,
 }
 
 
