@@ -112,6 +112,48 @@ def test_job_reads_csv_from_s3_and_writes_parquet(local_settings: Settings) -> N
     assert f"run {run_id} of csv-to-parquet wrote 2 orders" in output
 
 
+@pytest.mark.spark
+@pytest.mark.slow
+def test_a_dynamic_partition_overwrite_replaces_the_partitions_it_writes_only(
+    local_settings: Settings,
+) -> None:
+    """Writes go straight to their destination (as Glue's EMRFS committer writes), yet
+    `partitionOverwriteMode=dynamic` still replaces each partition written and keeps the rest."""
+    ensure_bucket(DATA_BUCKET, local_settings)
+    deploy_job(
+        local_settings,
+        "dynamic-overwrite",
+        """
+        import sys
+        from awsglue.utils import getResolvedOptions
+        from pyspark.sql import SparkSession
+
+        target = getResolvedOptions(sys.argv, ["target"])["target"]
+        spark = SparkSession.builder.getOrCreate()
+        for rows in ([("a", 1), ("a", 2), ("b", 3)], [("a", 10)]):
+            (
+                spark.createDataFrame(rows, "day string, n int")
+                .write.mode("overwrite")
+                .option("partitionOverwriteMode", "dynamic")
+                .partitionBy("day")
+                .parquet(target)
+            )
+        """,
+    )
+    target = f"s3://{DATA_BUCKET}/dynamic/"
+    run_id = client("glue", local_settings).start_job_run(
+        JobName="dynamic-overwrite", Arguments={"--target": target}
+    )["JobRunId"]
+    run = wait_for_run(local_settings, "dynamic-overwrite", run_id)
+
+    assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+    table = pq.read_table(f"{DATA_BUCKET}/dynamic", filesystem=s3_filesystem(local_settings))
+    assert sorted((str(r["day"]), r["n"]) for r in table.to_pylist()) == [("a", 10), ("b", 3)]
+    listed = client("s3", local_settings).list_objects_v2(Bucket=DATA_BUCKET, Prefix="dynamic/")
+    folders = sorted(obj["Key"].split("/")[1] for obj in listed["Contents"])
+    assert folders == ["day=a", "day=b"], "one file per partition, no staging folder left"
+
+
 def test_failing_script_is_failed_with_its_python_error(local_settings: Settings) -> None:
     deploy_job(
         local_settings,
