@@ -13,6 +13,8 @@ in the pipeline's parsing or rules cannot hide in the oracle as well.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -38,13 +40,30 @@ def connect(threads: int, spill: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def run_step(con: duckdb.DuckDBPyConnection, step: str, raw: Path, out: Path) -> None:
-    """One step's SQL on the raw tree `raw`, its outputs under `out`."""
+def run_step(
+    con: duckdb.DuckDBPyConnection,
+    step: str,
+    raw: Path,
+    out: Path,
+    run_ends: Sequence[dt.date] = (),
+) -> None:
+    """One step's SQL on the raw tree `raw`, its outputs under `out`. `run_ends`: the last
+    batch of each run, when the batches were staged by several runs (none: by one)."""
+    ends = f"[{', '.join(_literal(d.isoformat()) for d in sorted(run_ends))}]"
     text = (SQL / f"{step}.sql").read_text()
-    con.execute(text.replace("@RAW@", raw.as_posix()).replace("@OUT@", out.as_posix()))
+    for placeholder, value in (("@RAW@", raw.as_posix()), ("@OUT@", out.as_posix())):
+        text = text.replace(placeholder, value)
+    con.execute(text.replace("@RUN_ENDS@", ends))
 
 
-def transform(raw: Path, out: Path, *, threads: int = 2, steps: tuple[str, ...] = STEPS) -> None:
+def transform(
+    raw: Path,
+    out: Path,
+    *,
+    threads: int = 2,
+    steps: tuple[str, ...] = STEPS,
+    run_ends: Sequence[dt.date] = (),
+) -> None:
     """`steps` (a prefix of `STEPS`) on the raw tree `raw`, in one fresh connection."""
     if steps != STEPS[: len(steps)]:
         raise ValueError(f"steps run in order from the first: {STEPS}, not {steps}")
@@ -53,6 +72,6 @@ def transform(raw: Path, out: Path, *, threads: int = 2, steps: tuple[str, ...] 
     con = connect(threads, out / "_spill")
     try:
         for step in steps:
-            run_step(con, step, raw, out)
+            run_step(con, step, raw, out, run_ends)
     finally:
         con.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from ecomdw.core.generator import GeneratorConfig, generate
@@ -65,3 +66,22 @@ def test_the_findings_say_what_is_wrong(loaded: tuple[Path, Path], tmp_path: Pat
     )
     assert any(line.startswith("fact_order: Σ total_amount_usd") for line in rate)
     assert "fact_exchange_rate" not in tables_named(rate)  # the rate table was left right
+
+
+def test_the_oracle_keeps_run_boundaries(loaded: tuple[Path, Path], tmp_path: Path) -> None:
+    """Staged by two runs, the second taking the last day, a child whose parent lands on the
+    last day stays orphan_reference in its own batch; one run over every day loads it."""
+    raw, one_run = loaded[1].parent / "raw", loaded[1]
+    ends = (SAMPLE.batch_date(SAMPLE.days - 2), SAMPLE.batch_date(SAMPLE.days - 1))
+    two_runs = run_oracle(raw, tmp_path / "two-runs", run_ends=ends)
+    con = duckdb.connect()
+    orphans = [
+        con.execute(
+            "SELECT entity, count(*) FROM read_parquet("
+            f"'{oracle}/warehouse/quarantine/*/*.parquet') WHERE reason = 'orphan_reference' "
+            f"AND batch_date <= DATE '{ends[0]}' GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        for oracle in (one_run, two_runs)
+    ]
+    assert dict(orphans[1]).get("orders", 0) > dict(orphans[0]).get("orders", 0), orphans
+    assert differences(loaded[0], two_runs), "the warehouse of one run is not the two runs'"

@@ -15,8 +15,9 @@ here rather than taken from the model, so that a fault in the model cannot hide 
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
@@ -45,9 +46,10 @@ NOT_COMPARED = {"run_id", "loaded_at", "detail"}  # run stamps; the wording of a
 EXAMPLES = 2
 
 
-def run_oracle(raw: Path, out: Path) -> Path:
-    """The baseline's stage, dimensions and facts on the raw tree `raw`, written under `out`."""
-    transform(raw, out)
+def run_oracle(raw: Path, out: Path, run_ends: Sequence[dt.date] = ()) -> Path:
+    """The baseline's stage, dimensions and facts on the raw tree `raw`, written under `out`;
+    `run_ends`: the last batch of each run that staged the batches (none: one run)."""
+    transform(raw, out, run_ends=run_ends)
     return out
 
 
