@@ -17,7 +17,7 @@ def main(names: list[str]) -> int:
     available = sorted(
         m.name
         for m in pkgutil.iter_modules([str(Path(__file__).parent)])
-        if not m.name.startswith("_")
+        if not m.name.startswith("_") and not m.ispkg  # a package is a benchmark's part
     )
     unknown = sorted(set(names) - set(available))
     if unknown:

@@ -58,6 +58,7 @@ from rich import box
 from rich.table import Table
 
 import ecomdw.etl
+from benchmarks import etl_duckdb
 from ecomdw.core.duckdb_session import connect
 from ecomdw.core.generator import GeneratorConfig, generate
 from ecomdw.core.model import DQ_RESULT, RAW_ENTITIES, WAREHOUSE_TABLES, Entity
@@ -87,7 +88,6 @@ GOAL_RATIO = 4.0
 SAMPLE_SECONDS = 0.2
 LINGER_SECONDS = 60.0
 RUN_ID = "bench"
-SQL = Path(__file__).with_name("etl_duckdb")
 STEPS = tuple(job.name for job in PIPELINE.glue_jobs)
 MIB = 1024 * 1024
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -321,11 +321,6 @@ def run_etl(raw: Path, work: Path) -> dict[str, Measured]:
 # ---------------------------------------------------------------- baseline: DuckDB SQL
 
 
-def _run_sql(con: duckdb.DuckDBPyConnection, name: str, raw: Path, out: Path) -> None:
-    text = (SQL / f"{name}.sql").read_text()
-    con.execute(text.replace("@RAW@", raw.as_posix()).replace("@OUT@", out.as_posix()))
-
-
 def _literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
@@ -487,18 +482,14 @@ def baseline(raw: Path, out: Path, threads: int = THREADS) -> dict[str, dict[str
     CPU seconds per step."""
     for folder in (STAGED, WAREHOUSE):
         (out / folder).mkdir(parents=True, exist_ok=True)
-    con = connect()
-    con.execute(f"SET threads = {threads}")
-    con.execute("SET enable_progress_bar = false")
-    # Spills beside the outputs, not in `.tmp/` under whatever folder the process runs in.
-    con.execute(f"SET temp_directory = {_literal((out / '_spill').as_posix())}")
+    con = etl_duckdb.connect(threads, out / "_spill")
     steps: dict[str, dict[str, float]] = {}
     for step in STEPS:
         started, started_cpu = time.perf_counter(), time.process_time()
         if step in QUALITY_SCOPES:
             _quality(con, step, out)
         else:
-            _run_sql(con, step, raw, out)
+            etl_duckdb.run_step(con, step, raw, out)
         steps[step] = {
             "seconds": time.perf_counter() - started,
             "cpu_seconds": time.process_time() - started_cpu,

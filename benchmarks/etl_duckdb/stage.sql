@@ -1,5 +1,6 @@
 -- Stage, as one would write it for DuckDB: raw files -> typed records, quarantine, batch lineage.
--- @RAW@ and @OUT@ are replaced by the raw root and the output folder before running.
+-- @RAW@ and @OUT@ are replaced by the raw root and the output folder before running, @RUN_ENDS@
+-- by the last batch of each run that staged the batches (a list of dates, empty: one run).
 --
 -- The landing contract (ecomdw.core.contract): files are read whole and cut into physical lines
 -- (a CRLF's CR dropped); a CSV's first line is its header; blank lines carry no record. Reasons
@@ -382,6 +383,14 @@ FROM v;
 
 -- ---------------------------------------------------------------- duplicates and parents
 
+-- Runs: the batches are staged by runs in date order, the last batches of the runs being
+-- @RUN_ENDS@ (none: one run stages them all). A child is loaded only when its parents are loaded
+-- by the end of the run that stages it; a parent arriving in a later run does not bring it back.
+CREATE OR REPLACE TEMP MACRO loaded_in_run(batch, loaded) AS
+    CASE WHEN loaded <= coalesce(
+        list_min(list_filter(@RUN_ENDS@::DATE[], lambda last: last >= batch)), DATE '9999-12-31'
+    ) THEN loaded END;
+
 -- Valid records; `duplicate` when an earlier copy of the key was read in the same batch.
 CREATE OR REPLACE TEMP MACRO first_in_batch(records, k1, k2) AS TABLE
     SELECT *, row_number() OVER (
@@ -408,8 +417,8 @@ SELECT product_id, min(loaded_batch) AS loaded_batch
 FROM products_resolved WHERE NOT duplicate GROUP BY ALL;
 
 CREATE OR REPLACE TEMP TABLE orders_resolved AS
-SELECT o.*, CASE WHEN c.loaded_batch IS NOT NULL
-    THEN greatest(o.batch_date, c.loaded_batch) END AS loaded_batch,
+SELECT o.*, loaded_in_run(o.batch_date, CASE WHEN c.loaded_batch IS NOT NULL
+    THEN greatest(o.batch_date, c.loaded_batch) END) AS loaded_batch,
     'customers customer_id=' || o.customer_id AS unknown_parents
 FROM first_in_batch('orders_read', order_id, 0) AS o
 LEFT JOIN customers_loaded AS c USING (customer_id);
@@ -419,8 +428,9 @@ SELECT order_id, min(loaded_batch) AS loaded_batch
 FROM orders_resolved WHERE NOT duplicate AND loaded_batch IS NOT NULL GROUP BY ALL;
 
 CREATE OR REPLACE TEMP TABLE order_items_resolved AS
-SELECT i.*, CASE WHEN o.loaded_batch IS NOT NULL AND p.loaded_batch IS NOT NULL
-    THEN greatest(i.batch_date, o.loaded_batch, p.loaded_batch) END AS loaded_batch,
+SELECT i.*, loaded_in_run(i.batch_date,
+        CASE WHEN o.loaded_batch IS NOT NULL AND p.loaded_batch IS NOT NULL
+        THEN greatest(i.batch_date, o.loaded_batch, p.loaded_batch) END) AS loaded_batch,
     concat_ws('; ',
         CASE WHEN o.loaded_batch IS NULL THEN 'orders order_id=' || i.order_id END,
         CASE WHEN p.loaded_batch IS NULL THEN 'products product_id=' || i.product_id END
@@ -430,8 +440,8 @@ LEFT JOIN orders_loaded AS o USING (order_id)
 LEFT JOIN products_loaded AS p USING (product_id);
 
 CREATE OR REPLACE TEMP TABLE payments_resolved AS
-SELECT p.*, CASE WHEN o.loaded_batch IS NOT NULL
-    THEN greatest(p.batch_date, o.loaded_batch) END AS loaded_batch,
+SELECT p.*, loaded_in_run(p.batch_date, CASE WHEN o.loaded_batch IS NOT NULL
+    THEN greatest(p.batch_date, o.loaded_batch) END) AS loaded_batch,
     'orders order_id=' || p.order_id AS unknown_parents
 FROM first_in_batch('payments_read', payment_id, 0) AS p
 LEFT JOIN orders_loaded AS o USING (order_id);

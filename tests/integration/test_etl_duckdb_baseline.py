@@ -4,32 +4,18 @@ batch, so the bench's ratio compares the ETL with a baseline known to do the sam
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from benchmarks import etl as bench
 from ecomdw.core.contract import read_raw_tree
 from ecomdw.core.duckdb_session import connect
 from ecomdw.core.generator import GeneratorConfig, generate
 from ecomdw.core.model import RAW_ENTITIES
 
 pytestmark = [pytest.mark.integration, pytest.mark.duckdb, pytest.mark.slow]
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _bench() -> ModuleType:
-    """benchmarks/etl.py, loaded from its file (the repository root is not on sys.path)."""
-    spec = importlib.util.spec_from_file_location("bench_etl", ROOT / "benchmarks" / "etl.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_duckdb_baseline_stages_what_the_strict_reader_reads(tmp_path: Path) -> None:
@@ -38,7 +24,7 @@ def test_the_duckdb_baseline_stages_what_the_strict_reader_reads(tmp_path: Path)
     reference = read_raw_tree(tmp_path / "raw", keep_records=True)
     out = tmp_path / "duckdb"
 
-    steps = _bench().baseline(tmp_path / "raw", out)
+    steps = bench.baseline(tmp_path / "raw", out)
 
     assert list(steps) == ["stage", "quality_staged", "dimensions", "facts", "quality_warehouse"]
     con = connect()
