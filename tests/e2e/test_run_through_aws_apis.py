@@ -1,6 +1,10 @@
 """A run driven through the AWS APIs alone (the raw files put in S3, StartExecution of the deployed
 state machine; no `ecomdw run`) leaves the run records and the ledger that `ecomdw run` leaves,
-and each step's rows are the tables' counts."""
+and each step's rows are the tables' counts.
+
+The two runs also take the two ways the emulated Glue runs a job: the API run cold (a Spark per
+job run, as on Glue), `ecomdw run` on warm drivers; both write the same processed outputs and
+the same warehouse."""
 
 from __future__ import annotations
 
@@ -9,14 +13,16 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pyarrow import dataset
+from pyarrow import dataset, fs, parquet
 
 from ecomdw.core.aws import client, s3_filesystem
 from ecomdw.core.generator import GeneratorConfig, generate
+from ecomdw.core.model import WAREHOUSE_TABLES
 from ecomdw.core.settings import Settings
 from ecomdw.core.storage import S3Location, upload_tree
 from ecomdw.emulation.server import EmbeddedEmulator
@@ -27,7 +33,7 @@ from ecomdw.warehouse.executors import DuckDBExecutor
 pytestmark = [pytest.mark.e2e, pytest.mark.spark, pytest.mark.slow]
 
 SAMPLE = GeneratorConfig(seed=5, customers=60, products=25, orders=150, days=2, defect_rate=0.05)
-STAMPED = ("run_id", "loaded_at")  # what differs between two runs of the same data
+STAMPED = {"run_id", "loaded_at", "checked_at"}  # what differs between two runs of the same data
 SCOPES = {"quality_staged", "quality_warehouse"}
 DIMENSIONS = ("dim_customer", "dim_product", "dim_date")
 FACTS = ("fact_exchange_rate", "fact_order_line", "fact_order", "fact_payment")
@@ -46,6 +52,31 @@ def rows(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
 def one(warehouse: Path, sql: str) -> Any:
     ((value,),) = rows(warehouse, sql)
     return value
+
+
+def processed_outputs(filesystem: fs.FileSystem, root: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every parquet folder under `root` (staged, quarantine, warehouse tables by batch): its
+    rows, sorted, without the per-run stamps."""
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    for info in filesystem.get_file_info(fs.FileSelector(root, recursive=True)):
+        if info.type != fs.FileType.File or not info.path.endswith(".parquet"):
+            continue
+        folder = info.path.removeprefix(root).strip("/").rsplit("/", 1)[0]
+        table = parquet.read_table(info.path, filesystem=filesystem)
+        table = table.select([c for c in table.column_names if c not in STAMPED])
+        found.setdefault(folder, []).extend(tuple(row.values()) for row in table.to_pylist())
+    return {folder: sorted(rows, key=repr) for folder, rows in found.items()}
+
+
+def warehouse_rows(warehouse: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows, sorted, without the per-run stamps (`pipeline_run` is all stamps)."""
+    found = {}
+    for table in WAREHOUSE_TABLES:
+        if table.name == "pipeline_run":
+            continue
+        columns = ", ".join(c for c in table.column_names if c not in STAMPED)
+        found[table.name] = sorted(rows(warehouse, f"select {columns} from {table.name}"), key=repr)
+    return found
 
 
 def run_records(warehouse: Path) -> list[dict[str, Any]]:
@@ -80,10 +111,15 @@ def ledger(warehouse: Path, markers: list[str]) -> dict[str, Any]:
     return {"lineage": lineage, "markers": sorted(markers)}
 
 
-def via_aws_apis(raw: Path, home: Path, warehouse: Path) -> tuple[list[str], dict[str, int]]:
-    """Deploy, put the raw files in the raw bucket, start the state machine, wait: the load's
-    batch markers (the processed bucket's `_jobs/load_warehouse/`) and the rows of each table
-    the jobs wrote there."""
+@dataclass
+class ApiRun:
+    markers: list[str]  # the load's batch markers, the processed bucket's `_jobs/load_warehouse/`
+    written: dict[str, int]  # rows of each table the jobs wrote to the processed bucket
+    outputs: dict[str, list[tuple[Any, ...]]]  # `processed_outputs` of the processed bucket
+
+
+def via_aws_apis(raw: Path, home: Path, warehouse: Path) -> ApiRun:
+    """Deploy, put the raw files in the raw bucket, start the state machine, wait."""
     os.environ.setdefault(SECOND_SECONDS_VARIABLE, "0.01")
     base = Settings(home=home)
     names = base.names
@@ -114,15 +150,25 @@ def via_aws_apis(raw: Path, home: Path, warehouse: Path) -> tuple[list[str], dic
             ).count_rows()
             for table in (*DIMENSIONS, *FACTS)
         }
-        return [obj["Key"] for obj in listed.get("Contents", [])], written
+        return ApiRun(
+            [obj["Key"] for obj in listed.get("Contents", [])],
+            written,
+            processed_outputs(s3, names.processed_bucket),
+        )
 
 
-def test_a_run_through_the_aws_apis_records_what_ecomdw_run_records(tmp_path: Path) -> None:
+@pytest.mark.timeout(1200)  # two whole pipeline runs
+def test_a_run_through_the_aws_apis_records_what_ecomdw_run_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     raw = tmp_path / "raw"
     generate(SAMPLE, raw)
 
     api_warehouse = tmp_path / "api.duckdb"
-    api_markers, written = via_aws_apis(raw, tmp_path / "api-home", api_warehouse)
+    with monkeypatch.context() as cold:
+        cold.setenv("ECOMDW_GLUE_DRIVER", "cold")
+        api = via_aws_apis(raw, tmp_path / "api-home", api_warehouse)
+    written = api.written
 
     records = run_records(api_warehouse)
     steps = [
@@ -169,7 +215,12 @@ def test_a_run_through_the_aws_apis_records_what_ecomdw_run_records(tmp_path: Pa
             sys.executable, "-m", "ecomdw.cli.main", "run",
             "--input", str(raw), "--warehouse", str(cli_warehouse),
         ],
-        env={**os.environ, "ECOMDW_HOME": str(cli_home), "COLUMNS": "200"},
+        env={
+            **os.environ,
+            "ECOMDW_HOME": str(cli_home),
+            "ECOMDW_GLUE_DRIVER": "warm",
+            "COLUMNS": "200",
+        },
         capture_output=True,
         text=True,
         check=False,
@@ -180,5 +231,14 @@ def test_a_run_through_the_aws_apis_records_what_ecomdw_run_records(tmp_path: Pa
     cli_markers = [
         str(path.relative_to(kept)) for path in (kept / "_jobs" / "load_warehouse").rglob("*.json")
     ]
-    assert ledger(cli_warehouse, cli_markers) == ledger(api_warehouse, api_markers)
-    assert len(api_markers) == batches
+    assert ledger(cli_warehouse, cli_markers) == ledger(api_warehouse, api.markers)
+    assert len(api.markers) == batches
+
+    # Cold (the API run) and warm (`ecomdw run`): the same outputs, the same warehouse.
+    warm_outputs = processed_outputs(fs.LocalFileSystem(), kept.as_posix())
+    assert {f for f in api.outputs if f.startswith("staged/")} and set(warm_outputs) == set(
+        api.outputs
+    )
+    for folder, expected in api.outputs.items():
+        assert warm_outputs[folder] == expected, folder
+    assert warehouse_rows(cli_warehouse) == warehouse_rows(api_warehouse)

@@ -62,7 +62,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
-    return {name: kind for name, kind, *_ in _rows(con, f"DESCRIBE {relation}")}
+    return {str(name): str(kind) for name, kind, *_ in _rows(con, f"DESCRIBE {relation}")}
 
 
 def _short(row: tuple[object, ...]) -> str:
