@@ -92,9 +92,10 @@ def aws_emulator(
     target = target_of(request.config)
     if target is Target.AWS:
         try:
-            yield AwsTarget(target, aws_settings(os.environ))
+            settings = aws_settings(os.environ)
         except UserError as error:
             raise pytest.UsageError(str(error)) from None
+        yield AwsTarget(target, settings)
         return
     if target is Target.LOCALSTACK:
         from ecomdw.emulation.localstack import LocalStackHost
