@@ -88,7 +88,7 @@ def outside_the_workspace(venv: Path) -> dict[str, str]:
         k: v
         for k, v in os.environ.items()
         if k not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTEST_ADDOPTS", "HYPOTHESIS_PROFILE"}
-        and not k.startswith("ECOMDW_")
+        and not k.startswith("ECOMDW_TEST_")
     }
     return {**kept, "VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}{os.pathsep}{kept['PATH']}"}
 
