@@ -84,7 +84,7 @@ def localstack(session: nox.Session) -> None:
     `ecomdw.emulation.localstack`), which says what is missing and fails when it cannot start.
     """
     _sync(session)
-    session.env["ECOMDW_TEST_BACKEND"] = "localstack"
+    session.env["ECOMDW_TEST_TARGET"] = "localstack"
     args = [arg for arg in session.posargs if arg != "--docker"]
     pytest = ["pytest", "-m", "integration", *args]
     if "--docker" in session.posargs:

@@ -1,12 +1,15 @@
-"""Session fixtures: one embedded emulator and one local Spark per test session; the hypothesis
-profiles."""
+"""Session fixtures: one embedded emulator (the ecomdw plugin's `aws_emulator`) and one local
+Spark per test session; the hypothesis profiles.
+
+The plugin (`ecomdw.testing.plugin`, loaded by its entry point) also runs tests that drive Spark
+in UTC, and on LocalStack (`--ecomdw-target=localstack`, or ECOMDW_TEST_TARGET) skips those
+marked `ecomdw_emulation`.
+"""
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,11 +21,9 @@ from ecomdw.core.settings import Settings
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from ecomdw.testing.targets import AwsTarget
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
-
-ROOT = Path(__file__).resolve().parents[1]
-BACKEND = os.environ.get("ECOMDW_TEST_BACKEND", "embedded")
 
 # `ci`, the default: the same examples on every run and machine (derandomized, no example
 # database, nothing timed), so a failure in CI is the same failure on a laptop. `dev`
@@ -42,69 +43,17 @@ settings.register_profile("dev", max_examples=1000, deadline=None, print_blob=Tr
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """On LocalStack, what only the ecomdw emulation provides is skipped, with the reason."""
-    if BACKEND != "localstack":
-        return
-    from ecomdw.emulation.localstack import MISSING_IN_COMMUNITY
-
-    for item in items:
-        if item.get_closest_marker("ecomdw_emulation"):
-            item.add_marker(pytest.mark.skip(reason=MISSING_IN_COMMUNITY))
-
-
 @pytest.fixture(scope="session")
-def emulator_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def emulator_endpoint(aws_emulator: AwsTarget) -> str:
     """The session's AWS: the embedded emulator, or LocalStack on the host when selected."""
-    if BACKEND == "localstack":
-        from ecomdw.emulation.localstack import LocalStackHost
-
-        with LocalStackHost(ROOT / ".localstack") as localstack:
-            yield localstack.endpoint
-        return
-    from ecomdw.emulation.server import EmbeddedEmulator
-
-    with EmbeddedEmulator(home=tmp_path_factory.mktemp("emulator")) as emulator:
-        yield emulator.endpoint
+    assert aws_emulator.endpoint is not None, "the project's tests run on an emulator"
+    return aws_emulator.endpoint
 
 
 @pytest.fixture
 def local_settings(emulator_endpoint: str, tmp_path: Path) -> Settings:
     """`local` settings on the session's emulator, with state in a fresh folder."""
     return Settings(endpoint_url=emulator_endpoint, home=tmp_path / "home")
-
-
-@contextmanager
-def process_time_zone(name: str) -> Iterator[None]:
-    """This process's local time zone (`TZ`) set to `name`, and back afterwards."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = name
-    time.tzset()
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = before
-        time.tzset()
-
-
-@pytest.fixture(autouse=True)
-def spark_driver_in_utc(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A test that drives the session's Spark from this process runs in UTC, as a job's driver
-    does on Glue (and under the emulator, whose job scripts run with TZ=UTC).
-
-    PySpark converts naive datetimes to and from TimestampType through the Python process's
-    local time zone (`time.mktime`, `datetime.fromtimestamp`), whatever
-    `spark.sql.session.timeZone` says: elsewhere a wall-clock time the zone skips comes back an
-    hour off. Every other test keeps the machine's time zone.
-    """
-    if "spark" not in request.fixturenames:
-        yield
-        return
-    with process_time_zone("UTC"):
-        yield
 
 
 @pytest.fixture(scope="session")

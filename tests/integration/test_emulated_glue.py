@@ -451,12 +451,16 @@ def test_a_module_glue_lacks_fails_the_run_with_module_not_found(
 def test_the_script_sees_glue_versions_and_its_extra_py_files_only(
     local_settings: Settings,
 ) -> None:
-    """Glue 5.0's numpy, pyarrow and pandas; `--extra-py-files` importable in the driver and in
-    Spark's Python workers; a module of the workspace not importable."""
+    """Glue 5.0's numpy, pyarrow and pandas; `--extra-py-files` (a zip, and a single `.py`
+    module, which Glue takes without zipping) importable in the driver and in Spark's Python
+    workers; a module of the workspace not importable."""
     library = put_object(
         local_settings,
         "libs/shoplib.zip",
         zipped({"shoplib/__init__.py": "def vat(amount):\n    return round(amount * 1.2, 2)\n"}),
+    )
+    module = put_object(
+        local_settings, "libs/rounding.py", b"def cents(amount):\n    return int(amount * 100)\n"
     )
     name = unique("versions")
     deploy_job(
@@ -466,22 +470,23 @@ def test_the_script_sees_glue_versions_and_its_extra_py_files_only(
         import importlib.util, json
         import numpy, pandas, pyarrow, pyspark
         from pyspark.sql import SparkSession
+        import rounding
         import shoplib
 
         spark = SparkSession.builder.getOrCreate()
         in_workers = spark.sparkContext.parallelize([10.0, 20.0], 2).map(
-            lambda amount: __import__("shoplib").vat(amount)
+            lambda amount: __import__("rounding").cents(__import__("shoplib").vat(amount))
         ).collect()
         print(json.dumps({
             "versions": [numpy.__version__, pyarrow.__version__, pandas.__version__,
                          pyspark.__version__],
-            "driver": shoplib.vat(100.0),
+            "driver": rounding.cents(shoplib.vat(100.0)),
             "workers": in_workers,
             "pydantic": importlib.util.find_spec("pydantic") is not None,
             "ecomdw": importlib.util.find_spec("ecomdw") is not None,
         }))
         """,
-        DefaultArguments={"--extra-py-files": library},
+        DefaultArguments={"--extra-py-files": f"{library},{module}"},
     )
     run_id = client("glue", local_settings).start_job_run(JobName=name)["JobRunId"]
     run = wait_for_run(local_settings, name, run_id)
@@ -490,8 +495,8 @@ def test_the_script_sees_glue_versions_and_its_extra_py_files_only(
     (line,) = [m for m in log_messages(local_settings, OUTPUT_LOG_GROUP, run_id) if "{" in m]
     assert json.loads(line) == {
         "versions": ["1.26.4", "17.0.0", "2.2.2", "3.5.4"],
-        "driver": 120.0,
-        "workers": [12.0, 24.0],
+        "driver": 12000,
+        "workers": [1200, 2400],
         "pydantic": False,
         "ecomdw": False,
     }

@@ -54,3 +54,16 @@ def test_aws_environments_use_aws_endpoints() -> None:
     settings = Settings(env=Environment.PROD, region="eu-west-1")
     assert client("s3", settings).meta.endpoint_url == "https://s3.eu-west-1.amazonaws.com"
     assert "spark.hadoop.fs.s3a.endpoint" not in spark_s3_conf(settings)
+
+
+def test_an_aws_environment_given_an_endpoint_keeps_its_credential_chain() -> None:
+    """A private endpoint, or a stand-in for AWS: the endpoint is used, no key is fixed."""
+    settings = Settings(env=Environment.DEV, endpoint_url="http://127.0.0.1:4566")
+    conf = spark_s3_conf(settings)
+    assert conf["spark.hadoop.fs.s3a.endpoint"] == "http://127.0.0.1:4566"
+    assert "spark.hadoop.fs.s3a.access.key" not in conf
+    assert "spark.hadoop.fs.s3a.aws.credentials.provider" not in conf
+    secret = duckdb_s3_secret_sql(settings)
+    assert "PROVIDER credential_chain" in secret
+    assert "ENDPOINT '127.0.0.1:4566'" in secret
+    assert "KEY_ID" not in secret

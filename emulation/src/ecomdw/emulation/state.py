@@ -47,6 +47,14 @@ class EmulatorState:
     def endpoint(self) -> str:
         return str(self.settings.endpoint_url)
 
+    def reset(self) -> None:
+        """Forget what the services hold, as moto's reset forgets its backends: the Data API's
+        databases and statements, the clusters' endpoints, the stacks' templates. Job runs and
+        crawls still going are left to end."""
+        self.redshift_endpoints.stop()
+        self.redshift_data.reset()
+        self.stack_templates.clear()
+
     def stop(self) -> None:
         """End what runs: crawls first (they write through the emulator), then job runs, the
         clusters' endpoints and the Data API's sessions."""

@@ -93,9 +93,15 @@ def duckdb_s3_secret_sql(settings: Settings | None = None) -> str:
         )
     parsed = urlparse(endpoint)
     creds = _credentials(settings)
-    return (
-        "CREATE OR REPLACE SECRET ecomdw_s3 (TYPE s3, "
+    # An AWS environment given an endpoint (a private one, or a stand-in for AWS) keeps its
+    # credential chain; only the emulator's credentials are fixed.
+    keys = (
         f"KEY_ID '{creds['aws_access_key_id']}', SECRET '{creds['aws_secret_access_key']}', "
+        if creds
+        else "PROVIDER credential_chain, "
+    )
+    return (
+        f"CREATE OR REPLACE SECRET ecomdw_s3 (TYPE s3, {keys}"
         f"REGION '{settings.region}', ENDPOINT '{parsed.netloc}', URL_STYLE 'path', "
         f"USE_SSL {'true' if parsed.scheme == 'https' else 'false'})"
     )
@@ -111,11 +117,13 @@ def spark_s3_conf(settings: Settings | None = None) -> dict[str, str]:
         "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "2",
     }
     if endpoint is not None:
-        creds = _credentials(settings)
         conf |= {
             "spark.hadoop.fs.s3a.endpoint": endpoint,
             "spark.hadoop.fs.s3a.path.style.access": "true",
             "spark.hadoop.fs.s3a.connection.ssl.enabled": str(endpoint.startswith("https")),
+        }
+    if endpoint is not None and (creds := _credentials(settings)):
+        conf |= {
             "spark.hadoop.fs.s3a.access.key": creds["aws_access_key_id"],
             "spark.hadoop.fs.s3a.secret.key": creds["aws_secret_access_key"],
             "spark.hadoop.fs.s3a.aws.credentials.provider": (

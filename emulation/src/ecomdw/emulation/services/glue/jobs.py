@@ -175,6 +175,15 @@ def glue_argv(job_name: str, run_id: str, arguments: Mapping[str, object]) -> li
     return argv
 
 
+def import_path(py_files: list[str]) -> list[str]:
+    """The `sys.path` entries that make `--extra-py-files` importable, as on Glue: an archive
+    (zip, wheel, egg) is one itself; a single `.py` module, which Glue takes unzipped, is
+    importable from its folder (where only the job's `--extra-py-files` are downloaded)."""
+    return list(
+        dict.fromkeys(str(Path(path).parent) if path.endswith(".py") else path for path in py_files)
+    )
+
+
 def script_run_environment(
     settings: Settings,
     *,
@@ -206,7 +215,7 @@ def script_run_environment(
         **spark,
         "TZ": "UTC",
         **({"TMPDIR": str(workdir)} if workdir is not None else {}),
-        "PYTHONPATH": os.pathsep.join(py_files),
+        "PYTHONPATH": os.pathsep.join(import_path(py_files)),
         "PYTHONNOUSERSITE": "1",
         "PYTHONUNBUFFERED": "1",
         "AWS_ENDPOINT_URL": endpoint,
@@ -235,12 +244,12 @@ def warm_environment(
 ) -> dict[str, str]:
     """A run's environment on a warm driver: attached to it rather than starting a Spark, its
     `--extra-py-files` on its own and its workers' path, its SQL settings on its session."""
-    py_files = [path for path in cold["PYTHONPATH"].split(os.pathsep) if path]
+    imported = [path for path in cold["PYTHONPATH"].split(os.pathsep) if path]
     environment = {key: value for key, value in cold.items() if key != "PYSPARK_SUBMIT_ARGS"}
     return {
         **environment,
-        **driver.attach_environment(run_id, py_files),
-        "PYTHONPATH": os.pathsep.join([str(attach_folder()), *py_files]),
+        **driver.attach_environment(run_id, imported),
+        "PYTHONPATH": os.pathsep.join([str(attach_folder()), *imported]),
         "ECOMDW_SESSION_CONF": json.dumps(parameters.spark_conf),
     }
 

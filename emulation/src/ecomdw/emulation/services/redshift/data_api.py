@@ -365,6 +365,15 @@ class RedshiftDataEmulation:
         for session in sessions:
             session.close()
 
+    def reset(self) -> None:
+        """No database and no statement, as a new emulator has: the sessions end and the DuckDB
+        files this emulation made are deleted (those the caller chose for it are kept)."""
+        self.stop()
+        with self._lock:
+            self._statements.clear()
+        for path in self.folder.glob("*.duckdb*"):
+            path.unlink(missing_ok=True)
+
     def database_file(self, target: str, database: str) -> Path:
         return self._files.get((target, database), self.folder / f"{target}-{database}.duckdb")
 
