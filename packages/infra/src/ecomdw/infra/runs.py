@@ -37,6 +37,11 @@ from ecomdw.infra.release import upload_scripts
 from ecomdw.infra.synth import stacks
 from ecomdw.warehouse.executors import RedshiftDataApiExecutor
 from ecomdw.warehouse.load import create_warehouse_sql
+from ecomdw.warehouse.predictive_clv import (
+    HORIZON_WEEKS,
+    create_predicted_clv_sql,
+    refresh_predicted_clv,
+)
 from ecomdw.warehouse.views import create_views
 
 KEPT_BUCKETS = ("raw", "processed")
@@ -87,7 +92,7 @@ def deploy_for_run(
         database=settings.names.redshift_database,
     )
     with executor.transaction():
-        for statement in create_warehouse_sql():
+        for statement in [*create_warehouse_sql(), *create_predicted_clv_sql()]:
             executor.run(statement)
     create_views(executor)
     return Deployment(
@@ -304,6 +309,17 @@ def execute(
             execution.steps[execution.failed_step].status = "failed"
     on_progress(execution)
     return execution
+
+
+def refresh_analytics(warehouse: RedshiftDataApiExecutor, run_id: str) -> str:
+    """What a run refreshes once it has loaded: the predicted CLV (fitted in Python, so not a
+    step of the state machine: Glue 5.0 has no scipy). A fit that cannot be made keeps the
+    predictions there were; either way one line says what happened."""
+    try:
+        customers = refresh_predicted_clv(warehouse, run_id)
+    except (ValueError, RuntimeError) as error:
+        return f"predicted CLV kept as it was: {error}"
+    return f"predicted CLV ({HORIZON_WEEKS} weeks, BG/NBD + Gamma-Gamma): {customers:,} customers"
 
 
 def buckets_folder(settings: Settings) -> Path:
