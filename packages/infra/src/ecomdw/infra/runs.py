@@ -322,6 +322,25 @@ def refresh_analytics(warehouse: RedshiftDataApiExecutor, run_id: str) -> str:
     return f"predicted CLV ({HORIZON_WEEKS} weeks, BG/NBD + Gamma-Gamma): {customers:,} customers"
 
 
+def endpoint_health(settings: Settings) -> list[tuple[str, str, str]]:
+    """(what, ok|warn|fail, detail) of the AWS endpoint at `settings` (or the emulator's): that
+    it answers, and the state of each of the environment's alarms."""
+    try:
+        alarms = client("cloudwatch", settings).describe_alarms(
+            AlarmNamePrefix=f"{settings.names.prefix}-"
+        )["MetricAlarms"]
+    except Exception as error:  # any failure to reach it is what this reports
+        return [("AWS endpoint", "fail", f"{settings.endpoint_url or 'AWS'}: {error}")]
+    found = [("AWS endpoint", "ok", f"{settings.endpoint_url or 'AWS'} answers")]
+    if not alarms:
+        found.append(("alarms", "warn", "none deployed: `ecomdw infra deploy`"))
+    for alarm in sorted(alarms, key=lambda a: str(a["AlarmName"])):
+        state = str(alarm["StateValue"])
+        status = {"OK": "ok", "ALARM": "fail"}.get(state, "info")
+        found.append((f"alarm {alarm['AlarmName']}", status, state.replace("_", " ").lower()))
+    return found
+
+
 def buckets_folder(settings: Settings) -> Path:
     return settings.home / "buckets"
 
