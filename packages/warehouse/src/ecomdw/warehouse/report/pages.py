@@ -756,6 +756,8 @@ def operations_page(ops: q.Operations, now: dt.datetime) -> Page:
         page.body.append(section("Runs", "", empty("no run recorded yet: `ecomdw run`")))
         return page
     labels = [_run_label(r) for r in ops.runs]
+    # Categories in the runs' order, not in the order the traces (by status, step) name them.
+    in_run_order = {"type": "category", "categoryorder": "array", "categoryarray": labels}
     runs = go.Figure()
     for status, colour in STATUS_COLOURS.items():
         chosen = [
@@ -772,7 +774,7 @@ def operations_page(ops: q.Operations, now: dt.datetime) -> Page:
             )
         )
     runs.update_layout(
-        title="Runs: duration and outcome", yaxis={"title": "seconds"}, xaxis={"type": "category"}
+        title="Runs: duration and outcome", yaxis={"title": "seconds"}, xaxis=in_run_order
     )
     label_of = {r["run_id"]: label for r, label in zip(ops.runs, labels, strict=True)}
     step_names = list(dict.fromkeys(s["step"] for s in ops.steps))
@@ -790,7 +792,7 @@ def operations_page(ops: q.Operations, now: dt.datetime) -> Page:
         title="Seconds per step and run",
         barmode="stack",
         yaxis={"title": "seconds"},
-        xaxis={"type": "category"},
+        xaxis=in_run_order,
     )
     last_steps = [s for s in ops.steps if last and s["run_id"] == last["run_id"]]
     rows = go.Figure(
