@@ -12,6 +12,7 @@ from ecomdw.warehouse.executors import DuckDBExecutor
 from ecomdw.warehouse.load import create_warehouse
 from ecomdw.warehouse.predictive_clv import (
     HORIZON_WEEKS,
+    create_predicted_clv_sql,
     fit_predictive_clv,
     refresh_predicted_clv,
 )
@@ -99,3 +100,26 @@ def test_refresh_keeps_every_customers_prediction_in_the_warehouse(
             expected.loc[customer_id, "probability_alive"], abs=1e-6
         )
         assert float(clv) == pytest.approx(expected.loc[customer_id, "clv_usd"], abs=0.006)
+
+
+def test_a_few_days_of_orders_are_too_few_to_keep_predictions_from(
+    cdnow_warehouse: DuckDBExecutor,
+) -> None:
+    """Three weeks of the CDNOW customers' orders: the fit converges, its predictions are not
+    kept."""
+    short = DuckDBExecutor()
+    create_warehouse(short)
+    for table in ("dim_customer", "fact_order"):
+        rows = cdnow_warehouse.connection.execute(
+            f"SELECT * FROM {table}"
+            + (" WHERE order_ts < '1997-01-22'" if table == "fact_order" else "")
+        ).arrow()
+        short.connection.register("copied", rows)
+        short.connection.execute(f"INSERT INTO {table} SELECT * FROM copied")
+        short.connection.unregister("copied")
+    for statement in create_predicted_clv_sql():
+        short.run(statement)
+    with pytest.raises(ValueError, match="span 20 of the 28 days predictions need"):
+        refresh_predicted_clv(short, "short")
+    kept = short.run("SELECT COUNT(*) FROM analytics_predicted_clv")
+    assert kept is not None and kept.rows == [(0,)]

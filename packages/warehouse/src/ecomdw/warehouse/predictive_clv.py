@@ -85,6 +85,10 @@ def fit_predictive_clv(
 
 
 HORIZON_WEEKS = 52
+MIN_HISTORY_DAYS = 28
+"""The least span of kept orders the predictions are kept from: BG/NBD learns purchase rates
+from repeat purchases, and a few days of orders hold too few of them, whatever it converges
+to."""
 INSERT_CHUNK_ROWS = 500
 """Rows per INSERT: a Data API statement holds at most 100 KB of SQL."""
 
@@ -156,11 +160,19 @@ def refresh_predicted_clv(
     *,
     horizon_weeks: int = HORIZON_WEEKS,
     fitted_at: dt.datetime | None = None,
+    min_history_days: float = MIN_HISTORY_DAYS,
 ) -> int:
     """Fit on the warehouse's kept orders and replace `analytics_predicted_clv` with the
     predictions: staged call by call (any number of customers), swapped in one transaction,
-    so a reader sees the old predictions or the new, never a part. Returns the customers."""
+    so a reader sees the old predictions or the new, never a part. Returns the customers.
+    Raises ValueError, the table left as it was, when the orders are too few to predict from."""
     fitted = fit_predictive_clv(executor)
+    history_days = float(fitted.summary.age.max()) * fitted.period_days
+    if history_days < min_history_days:
+        raise ValueError(
+            f"the kept orders span {history_days:.0f} of the {min_history_days:.0f} days "
+            "predictions need"
+        )
     at = fitted_at or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     for statement in create_predicted_clv_sql():
         executor.run(statement)
