@@ -107,8 +107,10 @@ def table(columns: Sequence[Col], records: Iterable[Mapping[str, Any]], empty: s
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def chart(figure_id: str, *, short: bool = False) -> str:
-    return f'<div class="chart{" short" if short else ""}" id="{escape(figure_id)}"></div>'
+def chart(figure_id: str, *, short: bool = False, height: int | None = None) -> str:
+    """The slot a figure draws in: `height` (pixels) when the figure sets its own."""
+    style = f' style="height: {height}px"' if height else ""
+    return f'<div class="chart{" short" if short else ""}" id="{escape(figure_id)}"{style}></div>'
 
 
 def section(title: str, note: str, *parts: str) -> str:

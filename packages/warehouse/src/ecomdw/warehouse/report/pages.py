@@ -55,7 +55,7 @@ class Page:
         figure.layout = go.Layout(LAYOUT)
         figure.update_layout(own)
         self.figures[figure_id] = figure
-        return chart(figure_id, short=short)
+        return chart(figure_id, short=short, height=figure.layout.height)
 
 
 def _floats(values: Sequence[Any]) -> list[float | None]:
