@@ -48,8 +48,7 @@ class ReportOptions:
     now: dt.datetime | None = None  # UTC, naive as the warehouse's timestamps
 
 
-def build_pages(executor: Executor, options: ReportOptions) -> list[Page]:
-    now = options.now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+def build_pages(executor: Executor, options: ReportOptions, now: dt.datetime) -> list[Page]:
     ops = queries.operations(executor)
     ops.health.extend(options.health)
     return [
@@ -75,7 +74,7 @@ def write_report(executor: Executor, out: Path, options: ReportOptions | None = 
         target.write_bytes(plotly_js)
     meta = f"made {now:%Y-%m-%d %H:%M} UTC" + (f" from {options.source}" if options.source else "")
     written = []
-    for built in build_pages(executor, options):
+    for built in build_pages(executor, options, now):
         data = {
             "figures": "{"
             + ",".join(f"{json.dumps(i)}:{figure.to_json()}" for i, figure in built.figures.items())
