@@ -91,6 +91,10 @@ def test_run_rerun_and_one_more_day(raw: dict[str, Path], tmp_path: Path) -> Non
     flagged = Counter((entity, reason) for entity, reason in quarantined)
     assert sum(planted.values()) > 0 and not planted - flagged, "every planted defect is found"
 
+    # Three days of orders are too few to keep predicted CLV from; the run says so.
+    assert "predicted CLV kept as it was: the kept orders span 1 of the 28 days" in first.stdout
+    assert query(warehouse, "select count(*) from analytics_predicted_clv") == [(0,)]
+
     before = checksums(warehouse)
     again = ecomdw(home, "run", "--input", str(raw["first"]), "--warehouse", str(warehouse))
     assert again.returncode == 0, again.stderr[-3000:]

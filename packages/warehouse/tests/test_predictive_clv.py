@@ -10,7 +10,12 @@ import pytest
 from ecomdw.core.model import DIM_CUSTOMER, FACT_ORDER
 from ecomdw.warehouse.executors import DuckDBExecutor
 from ecomdw.warehouse.load import create_warehouse
-from ecomdw.warehouse.predictive_clv import fit_predictive_clv
+from ecomdw.warehouse.predictive_clv import (
+    HORIZON_WEEKS,
+    create_predicted_clv_sql,
+    fit_predictive_clv,
+    refresh_predicted_clv,
+)
 
 from .test_clv import CALIBRATION_END, PUBLISHED_BGNBD, PUBLISHED_GAMMA_GAMMA, cdnow_sample
 from .warehouse_rows import Stamp, customer, insert, order
@@ -69,3 +74,52 @@ def test_an_empty_warehouse_has_nothing_to_fit() -> None:
     create_warehouse(executor)
     with pytest.raises(ValueError, match="no kept orders"):
         fit_predictive_clv(executor)
+
+
+def test_refresh_keeps_every_customers_prediction_in_the_warehouse(
+    cdnow_warehouse: DuckDBExecutor,
+) -> None:
+    fitted = fit_predictive_clv(cdnow_warehouse)
+    expected = fitted.per_customer(HORIZON_WEEKS).set_index("customer_id")
+    at = dt.datetime(1998, 7, 2, 3, 4, 5)
+    for run in ("run-a", "run-b"):  # a second refresh replaces the first, it adds nothing
+        assert refresh_predicted_clv(cdnow_warehouse, run, fitted_at=at) == 2357
+    result = cdnow_warehouse.run(
+        "SELECT customer_id, repeat_purchases, probability_alive, clv_usd, horizon_weeks, "
+        "calibration_end, fitted_at, run_id FROM analytics_predicted_clv ORDER BY customer_id"
+    )
+    assert result is not None and len(result.rows) == 2357
+    staged = cdnow_warehouse.run("SELECT COUNT(*) FROM stg_analytics_predicted_clv")
+    assert staged is not None and staged.rows == [(0,)]
+    last_order = dt.date(1998, 6, 30)
+    repeats_of = dict(zip(fitted.summary.customer_ids, fitted.summary.frequency, strict=True))
+    for customer_id, repeats, alive, clv, horizon, end, fitted_at, run in result.rows:
+        assert (horizon, end, fitted_at, run) == (HORIZON_WEEKS, last_order, at, "run-b")
+        assert repeats == repeats_of[customer_id]
+        assert float(alive) == pytest.approx(
+            expected.loc[customer_id, "probability_alive"], abs=1e-6
+        )
+        assert float(clv) == pytest.approx(expected.loc[customer_id, "clv_usd"], abs=0.006)
+
+
+def test_a_few_days_of_orders_are_too_few_to_keep_predictions_from(
+    cdnow_warehouse: DuckDBExecutor,
+) -> None:
+    """Three weeks of the CDNOW customers' orders: the fit converges, its predictions are not
+    kept."""
+    short = DuckDBExecutor()
+    create_warehouse(short)
+    for table in ("dim_customer", "fact_order"):
+        rows = cdnow_warehouse.connection.execute(
+            f"SELECT * FROM {table}"
+            + (" WHERE order_ts < '1997-01-22'" if table == "fact_order" else "")
+        ).arrow()
+        short.connection.register("copied", rows)
+        short.connection.execute(f"INSERT INTO {table} SELECT * FROM copied")
+        short.connection.unregister("copied")
+    for statement in create_predicted_clv_sql():
+        short.run(statement)
+    with pytest.raises(ValueError, match="span 20 of the 28 days predictions need"):
+        refresh_predicted_clv(short, "short")
+    kept = short.run("SELECT COUNT(*) FROM analytics_predicted_clv")
+    assert kept is not None and kept.rows == [(0,)]

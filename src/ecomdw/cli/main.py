@@ -8,7 +8,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-from ecomdw.cli import emulator, generate, infra, query, run
+from ecomdw.cli import emulator, generate, infra, query, report, run
 from ecomdw.core.errors import UserError
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app.add_typer(emulator.app, name="emulator")
 app.add_typer(infra.app, name="infra")
 app.command("generate")(generate.generate)
 app.command("query")(query.query)
+app.command("report")(report.report)
 app.command("run")(run.run)
 
 err = Console(stderr=True)

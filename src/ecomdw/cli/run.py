@@ -40,6 +40,7 @@ from ecomdw.infra.runs import (
     new_run_id,
     pending_batches,
     quarantined_per_reason,
+    refresh_analytics,
     restore_buckets,
     rules_passed,
     table_rows,
@@ -193,6 +194,8 @@ def run(
         else:
             out.print(f"run {run_id}: {what}", highlight=False)
             execution = follow(settings, deployment, run_id, batch_dates, resume_from)
+            if execution.status == "SUCCEEDED":
+                out.print(refresh_analytics(deployment.warehouse, run_id), highlight=False)
         for table in summary_tables(deployment.warehouse, run_id if execution else None):
             out.print(table)
     out.print(

@@ -1,9 +1,12 @@
-"""CloudWatch's CloudFormation types: alarms (moto has no model), dashboards (moto's own)."""
+"""CloudWatch's CloudFormation types: alarms (moto has no model), dashboards (moto's own); and
+`publish`, how an emulated service puts the metrics its AWS service publishes of itself."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from ecomdw.emulation.clients import cached_client
 from ecomdw.emulation.services.cloudformation.properties import subset
 from ecomdw.emulation.services.cloudformation.resource_types import (
     NO_MODEL,
@@ -12,6 +15,23 @@ from ecomdw.emulation.services.cloudformation.resource_types import (
     Reading,
     ResourceType,
 )
+
+LOG = logging.getLogger(__name__)
+
+
+def publish(
+    endpoint: str, region: str, account_id: str, namespace: str, metric_data: list[dict[str, Any]]
+) -> None:
+    """PutMetricData into the emulator at `endpoint`, as an AWS service publishes its vended
+    metrics (`AWS/States`, `AWS/Redshift`): alarms and dashboards then see what they watch. A
+    metric that cannot be put is logged; it never fails the service that measured it."""
+    try:
+        cached_client(endpoint, region, "cloudwatch", account_id).put_metric_data(
+            Namespace=namespace, MetricData=metric_data
+        )
+    except Exception:  # the service's own work goes on whatever the metric's fate
+        LOG.warning("could not publish %s metrics", namespace, exc_info=True)
+
 
 ALARM_FIELDS = (
     "AlarmDescription",

@@ -96,6 +96,7 @@ class Layer(StrEnum):
     DIMENSION = "dimension"
     FACT = "fact"
     AUDIT = "audit"
+    ANALYTICS = "analytics"  # derived from the loaded tables after a run, not loaded by it
 
 
 class FileFormat(StrEnum):

@@ -16,15 +16,16 @@ from troposphere.events import Rule
 from troposphere.events import Target as RuleTarget
 from troposphere.sns import Topic, TopicPolicy
 
-from ecomdw.core.names import PROJECT
+from ecomdw.core import metrics
 from ecomdw.infra.context import StackContext, service_principal
 from ecomdw.infra.environments import ServerlessWarehouse
 
 CONCERN = "monitoring"
-METRIC_NAMESPACE = PROJECT
-DATA_QUALITY_SCORE_METRIC = "DataQualityScore"
-ENVIRONMENT_DIMENSION = "Environment"
-"""The pipeline publishes its data-quality score (0..1) as this metric, per environment."""
+METRIC_NAMESPACE = metrics.NAMESPACE
+DATA_QUALITY_SCORE_METRIC = metrics.DATA_QUALITY_SCORE
+ENVIRONMENT_DIMENSION = metrics.ENVIRONMENT
+"""The pipeline publishes its data-quality score (0..1) as this metric, per environment, and
+its steps' rows (`ecomdw.core.metrics`)."""
 FIVE_MINUTES = 300
 MILLISECONDS_PER_MINUTE = 60_000
 CPU_PERCENT_CEILING = 90
@@ -259,6 +260,12 @@ def _dashboard(context: StackContext) -> dict[str, Any]:
             ["AWS/Redshift", metric, "ClusterIdentifier", names.redshift_cluster]
             for metric in ("CPUUtilization", "PercentageDiskSpaceUsed")
         ]
+    environment = context.settings.env.value
+    step_rows = [
+        [METRIC_NAMESPACE, name, ENVIRONMENT_DIMENSION, environment, metrics.STEP, stage]
+        for stage in context.pipeline.stages
+        for name in metrics.STEP_COUNTS
+    ]
     rows = [
         (
             "Pipeline runs",
@@ -268,6 +275,7 @@ def _dashboard(context: StackContext) -> dict[str, Any]:
             ],
         ),
         ("Glue job failed tasks", glue_metrics),
+        ("Rows in, out and quarantined per step", step_rows),
         (
             "Data-quality score",
             [
@@ -275,7 +283,7 @@ def _dashboard(context: StackContext) -> dict[str, Any]:
                     METRIC_NAMESPACE,
                     DATA_QUALITY_SCORE_METRIC,
                     ENVIRONMENT_DIMENSION,
-                    context.settings.env.value,
+                    environment,
                 ]
             ],
         ),

@@ -37,6 +37,11 @@ from ecomdw.infra.release import upload_scripts
 from ecomdw.infra.synth import stacks
 from ecomdw.warehouse.executors import RedshiftDataApiExecutor
 from ecomdw.warehouse.load import create_warehouse_sql
+from ecomdw.warehouse.predictive_clv import (
+    HORIZON_WEEKS,
+    create_predicted_clv_sql,
+    refresh_predicted_clv,
+)
 from ecomdw.warehouse.views import create_views
 
 KEPT_BUCKETS = ("raw", "processed")
@@ -87,7 +92,7 @@ def deploy_for_run(
         database=settings.names.redshift_database,
     )
     with executor.transaction():
-        for statement in create_warehouse_sql():
+        for statement in [*create_warehouse_sql(), *create_predicted_clv_sql()]:
             executor.run(statement)
     create_views(executor)
     return Deployment(
@@ -304,6 +309,36 @@ def execute(
             execution.steps[execution.failed_step].status = "failed"
     on_progress(execution)
     return execution
+
+
+def refresh_analytics(warehouse: RedshiftDataApiExecutor, run_id: str) -> str:
+    """What a run refreshes once it has loaded: the predicted CLV (fitted in Python, so not a
+    step of the state machine: Glue 5.0 has no scipy). A fit that cannot be made keeps the
+    predictions there were; either way one line says what happened."""
+    try:
+        customers = refresh_predicted_clv(warehouse, run_id)
+    except (ValueError, RuntimeError) as error:
+        return f"predicted CLV kept as it was: {error}"
+    return f"predicted CLV ({HORIZON_WEEKS} weeks, BG/NBD + Gamma-Gamma): {customers:,} customers"
+
+
+def endpoint_health(settings: Settings) -> list[tuple[str, str, str]]:
+    """(what, ok|warn|fail, detail) of the AWS endpoint at `settings` (or the emulator's): that
+    it answers, and the state of each of the environment's alarms."""
+    try:
+        alarms = client("cloudwatch", settings).describe_alarms(
+            AlarmNamePrefix=f"{settings.names.prefix}-"
+        )["MetricAlarms"]
+    except Exception as error:  # any failure to reach it is what this reports
+        return [("AWS endpoint", "fail", f"{settings.endpoint_url or 'AWS'}: {error}")]
+    found = [("AWS endpoint", "ok", f"{settings.endpoint_url or 'AWS'} answers")]
+    if not alarms:
+        found.append(("alarms", "warn", "none deployed: `ecomdw infra deploy`"))
+    for alarm in sorted(alarms, key=lambda a: str(a["AlarmName"])):
+        state = str(alarm["StateValue"])
+        status = {"OK": "ok", "ALARM": "fail"}.get(state, "info")
+        found.append((f"alarm {alarm['AlarmName']}", status, state.replace("_", " ").lower()))
+    return found
 
 
 def buckets_folder(settings: Settings) -> Path:

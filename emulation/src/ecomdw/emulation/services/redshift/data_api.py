@@ -31,6 +31,7 @@ from moto.redshiftdata.responses import RedshiftDataAPIServiceResponse
 
 from ecomdw.core.settings import Settings
 from ecomdw.emulation.patching import replace
+from ecomdw.emulation.services.redshift.metrics import ClusterMetrics
 from ecomdw.emulation.state import RUNNING
 from ecomdw.warehouse.executors import DuckDBExecutor, StatementOutcome, WarehouseError
 from ecomdw.warehouse.translate import TranslationError, bind_parameters, split_script
@@ -263,6 +264,7 @@ class DatabaseSession:
         self._running: Statement | None = None
         self._executor: DuckDBExecutor | None = None
         self._pid = int(uuid.uuid4().int % 1_000_000)
+        self._metrics: ClusterMetrics | None = None  # a cluster's, not a workgroup's
         self._thread = threading.Thread(
             target=self._work, name=f"redshift-data-{path.stem}", daemon=True
         )
@@ -270,6 +272,9 @@ class DatabaseSession:
 
     def submit(self, statement: Statement) -> None:
         statement.redshift_pid = self._pid
+        cluster = statement.request.get("ClusterIdentifier")
+        if cluster and self._metrics is None:
+            self._metrics = ClusterMetrics(self._settings, str(cluster), self._path)
         self._queue.put(statement)
 
     def cancel(self, statement: Statement) -> None:
@@ -291,6 +296,8 @@ class DatabaseSession:
                     self._run(self._executor, statement)
                 finally:
                     self._running = None
+                if self._metrics is not None:
+                    self._metrics.observe()
         finally:
             self._executor.close()
 

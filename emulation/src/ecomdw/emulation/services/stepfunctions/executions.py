@@ -15,7 +15,9 @@ pipeline's own state machine here, this module adds:
 - an SDK error is named `Service.ErrorCodeException`, as AWS documents
   (`RedshiftData.ValidationException`);
 - Retry intervals and Wait states last `ECOMDW_STATES_SECOND_SECONDS` per second, so a
-  production retry policy costs a test milliseconds.
+  production retry policy costs a test milliseconds;
+- each execution publishes Step Functions' execution metrics (`AWS/States`: started, how it
+  ended, its time), as AWS does, so the pipeline's alarms see its runs.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ def install() -> None:
     _scale_retry_intervals_and_waits()
     _page_execution_history_as_aws_does()
     _stamp_context_times_as_aws_does()
+    _publish_execution_metrics_as_aws_does()
 
 
 def _route_integrations_to_the_serving_emulator() -> None:
@@ -491,3 +494,96 @@ def _stamp_context_times_as_aws_does() -> None:
         return started
 
     replace(Execution, "get_start_execution_details", start_details)
+
+
+STATES_NAMESPACE = "AWS/States"
+ENDED_METRICS = {
+    "SUCCEEDED": "ExecutionsSucceeded",
+    "FAILED": "ExecutionsFailed",
+    "TIMED_OUT": "ExecutionsTimedOut",
+    "ABORTED": "ExecutionsAborted",
+}
+"""An ended execution's status -> the metric that counts it ("Monitoring Step Functions
+metrics using Amazon CloudWatch": execution metrics, dimension StateMachineArn)."""
+
+
+def execution_metrics(
+    state_machine_arn: str, status: str | None, started: dt.datetime, stopped: dt.datetime | None
+) -> list[dict[str, Any]]:
+    """The execution metrics of one execution: started when `status` is None, else how it
+    ended and, once it has, how long it took."""
+    dimensions = [{"Name": "StateMachineArn", "Value": state_machine_arn}]
+    if status is None:
+        return [
+            {
+                "MetricName": "ExecutionsStarted",
+                "Dimensions": dimensions,
+                "Value": 1.0,
+                "Unit": "Count",
+            }
+        ]
+    metrics = []
+    if status in ENDED_METRICS:
+        metrics.append(
+            {
+                "MetricName": ENDED_METRICS[status],
+                "Dimensions": dimensions,
+                "Value": 1.0,
+                "Unit": "Count",
+                "Timestamp": stopped,
+            }
+        )
+    if stopped is not None:
+        milliseconds = (stopped - started).total_seconds() * 1000
+        metrics.append(
+            {
+                "MetricName": "ExecutionTime",
+                "Dimensions": dimensions,
+                "Value": milliseconds,
+                "Unit": "Milliseconds",
+                "Timestamp": stopped,
+            }
+        )
+    return metrics
+
+
+def _publish_execution_metrics_as_aws_does() -> None:
+    from moto.stepfunctions.parser.backend.execution import (
+        BaseExecutionWorkerCommunication,
+        Execution,
+    )
+
+    from ecomdw.emulation.services.cloudwatch import publish
+
+    def publish_of(execution: Any, metrics: list[dict[str, Any]]) -> None:
+        publish(
+            RUNNING.serving().endpoint,
+            execution.region_name,
+            execution.account_id,
+            STATES_NAMESPACE,
+            metrics,
+        )
+
+    start = original(Execution, "start")
+
+    def start_and_count(self: Any) -> None:
+        start(self)
+        publish_of(self, execution_metrics(self.state_machine.arn, None, self.start_date, None))
+
+    reflect = original(BaseExecutionWorkerCommunication, "_reflect_execution_status")
+
+    def reflect_and_count(self: Any) -> None:
+        reflect(self)
+        execution = self.execution
+        publish_of(
+            execution,
+            execution_metrics(
+                execution.state_machine.arn,
+                execution.exec_status.name,
+                execution.start_date,
+                execution.stop_date,
+            ),
+        )
+
+    replace(Execution, "start", start_and_count)
+    replace(BaseExecutionWorkerCommunication, "_reflect_execution_status", reflect_and_count)

@@ -36,10 +36,15 @@ from ecomdw.etl.io import (
     mark_finished,
     read_batches,
     records_staged,
-    write_step_summary,
     write_warehouse_table,
 )
-from ecomdw.etl.jobs.runtime import JobOptions, batch_dates, job_session, resolve_options
+from ecomdw.etl.jobs.runtime import (
+    JobOptions,
+    batch_dates,
+    job_session,
+    report_step,
+    resolve_options,
+)
 from ecomdw.etl.transforms.facts import (
     BATCH,
     check_disjoint_versions,
@@ -70,7 +75,7 @@ def run(spark: SparkSession, options: JobOptions) -> None:
     batches = batch_dates(options, spark, lambda: finished_batches(spark, processed, UPSTREAM), JOB)
     if not batches:
         print(f"{JOB}: no batch to process")
-        write_step_summary(spark, processed, options.run_id, JOB, StepSummary(0, 0))
+        report_step(spark, options, JOB, StepSummary(0, 0))
         return
     last = max(batches)
 
@@ -144,7 +149,7 @@ def run(spark: SparkSession, options: JobOptions) -> None:
         payments_written.result()
     rows_in = records_staged(spark, processed, SOURCES, batches)
     summary = StepSummary(rows_in, sum(rows_out.values()), detail={"rows_out": rows_out})
-    write_step_summary(spark, processed, options.run_id, JOB, summary)
+    report_step(spark, options, JOB, summary)
     mark_finished(spark, processed, JOB, batches, options.run_id)
 
 

@@ -15,8 +15,14 @@ import sys
 from pyspark.sql import SparkSession
 
 from ecomdw.core.quality import blocking_failures, dq_rows, report, rules_for_tables, score
-from ecomdw.etl.io import StepSummary, finished_batches, mark_finished, write_step_summary
-from ecomdw.etl.jobs.runtime import JobOptions, batch_dates, job_session, resolve_options
+from ecomdw.etl.io import StepSummary, finished_batches, mark_finished
+from ecomdw.etl.jobs.runtime import (
+    JobOptions,
+    batch_dates,
+    job_session,
+    report_step,
+    resolve_options,
+)
 from ecomdw.etl.quality import (
     SCOPES,
     Scope,
@@ -39,7 +45,7 @@ def run(spark: SparkSession, options: JobOptions, scope: Scope) -> None:
     )
     if not batches:
         print(f"{scope.job}: no batch to check")
-        write_step_summary(spark, processed, options.run_id, scope.job, StepSummary(0))
+        report_step(spark, options, scope.job, StepSummary(0))
         return
     checked_at = dt.datetime.now(dt.UTC)
     data = read_scope(spark, processed, scope, up_to=max(batches))
@@ -60,7 +66,7 @@ def run(spark: SparkSession, options: JobOptions, scope: Scope) -> None:
         checked[table] = max(checked.get(table, 0), result.checked_count)
     detail = {"rules": len(results), "failed": [r.rule.name for r in failed], "rows": checked}
     summary = StepSummary(sum(checked.values()), dq_score=score(results), detail=detail)
-    write_step_summary(spark, processed, options.run_id, scope.job, summary)
+    report_step(spark, options, scope.job, summary)
     blocking = blocking_failures(results)
     if blocking:
         names = ", ".join(r.rule.name for r in blocking)

@@ -14,12 +14,21 @@ from pyspark.sql import SparkSession
 
 from ecomdw.core.contract import BATCH_PARTITION
 from ecomdw.core.errors import UserError
+from ecomdw.core.metrics import NAMESPACE, QUARANTINED, ROWS_IN, ROWS_OUT, step_metrics
 from ecomdw.core.model import RAW_ENTITIES
-from ecomdw.etl.io import batch_dates_under, finished_batches, join_uri
+from ecomdw.etl.io import (
+    StepSummary,
+    batch_dates_under,
+    finished_batches,
+    join_uri,
+    write_step_summary,
+)
 from ecomdw.etl.pipeline import PENDING_BATCHES
 
 GLUE_CONTEXT_CLASS = "com.amazonaws.services.glue.GlueContext"
 JOB_ARGUMENTS = ["JOB_NAME", "processed_uri", "batch_dates"]
+ENVIRONMENT_ARGUMENT = "ecomdw-env"
+"""The environment the job is deployed in (its DefaultArguments): the metrics' dimension."""
 RUN_ID_ARGUMENTS = ("run_id", "WORKFLOW_RUN_ID")
 """Where a job's run id comes from: the pipeline run's, else the Glue workflow run's (a job the
 workflow started); else it is the job run's own id."""
@@ -32,6 +41,7 @@ class JobOptions:
     batch_dates: str  # comma-separated YYYY-MM-DD, or `pending`
     run_id: str
     raw_uri: str = ""
+    environment: str | None = None  # None: a job run outside a deployment publishes no metric
 
 
 def resolve_options(argv: list[str], *, needs_raw: bool = False) -> JobOptions:
@@ -39,7 +49,8 @@ def resolve_options(argv: list[str], *, needs_raw: bool = False) -> JobOptions:
     from awsglue.utils import getResolvedOptions
 
     given = [name for name in RUN_ID_ARGUMENTS if f"--{name}" in argv]
-    names = [*JOB_ARGUMENTS, *(["raw_uri"] if needs_raw else []), *given]
+    deployed = [ENVIRONMENT_ARGUMENT] if f"--{ENVIRONMENT_ARGUMENT}" in argv else []
+    names = [*JOB_ARGUMENTS, *(["raw_uri"] if needs_raw else []), *given, *deployed]
     resolved = getResolvedOptions(argv, names)
     run_id = next((resolved[name] for name in given), resolved.get("JOB_RUN_ID"))
     if not run_id:
@@ -50,6 +61,7 @@ def resolve_options(argv: list[str], *, needs_raw: bool = False) -> JobOptions:
         batch_dates=resolved["batch_dates"],
         run_id=str(run_id),
         raw_uri=resolved.get("raw_uri", ""),
+        environment=resolved.get(ENVIRONMENT_ARGUMENT.replace("-", "_")),
     )
 
 
@@ -124,3 +136,24 @@ def raw_batches(spark: SparkSession, raw_uri: str) -> set[dt.date]:
     for entity in RAW_ENTITIES:
         found |= batch_dates_under(spark, join_uri(raw_uri, entity.name), BATCH_PARTITION)
     return found
+
+
+def report_step(spark: SparkSession, options: JobOptions, step: str, summary: StepSummary) -> None:
+    """The step's summary for its `pipeline_run` row, and its metrics for CloudWatch (rows in
+    and out, quarantined, a gate's score), published before a gate decides, so a failing
+    gate's score reaches its alarm. A metric that cannot be published does not fail the job."""
+    write_step_summary(spark, options.processed_uri, options.run_id, step, summary)
+    if options.environment is None:
+        return
+    counts = {
+        ROWS_IN: summary.rows_in,
+        ROWS_OUT: summary.rows_out,
+        QUARANTINED: summary.quarantined,
+    }
+    data = step_metrics(options.environment, step, counts, summary.dq_score)
+    try:
+        import boto3
+
+        boto3.client("cloudwatch").put_metric_data(Namespace=NAMESPACE, MetricData=data)
+    except Exception as error:  # the job's work is done; a metric is not worth failing it
+        print(f"{step}: metrics not published: {error}")

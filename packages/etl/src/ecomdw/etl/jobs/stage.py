@@ -25,13 +25,13 @@ from ecomdw.etl.io import (
     read_raw_files,
     write_batches,
     write_run_plan,
-    write_step_summary,
 )
 from ecomdw.etl.jobs.runtime import (
     JobOptions,
     batch_dates,
     job_session,
     raw_batches,
+    report_step,
     resolve_options,
 )
 from ecomdw.etl.pipeline import PENDING_BATCHES, PIPELINE, load_handover
@@ -67,7 +67,7 @@ def run(spark: SparkSession, options: JobOptions) -> None:
     write_run_plan(spark, options.processed_uri, options.run_id, load_plan(spark, options, batches))
     if not batches:
         print(f"{JOB}: no batch to stage")
-        write_step_summary(spark, options.processed_uri, options.run_id, JOB, StepSummary(0, 0, 0))
+        report_step(spark, options, JOB, StepSummary(0, 0, 0))
         return
     processed = options.processed_uri
     # Raw files are parsed whole, one task per split, and the cached records keep those
@@ -113,7 +113,7 @@ def run(spark: SparkSession, options: JobOptions) -> None:
     read, loaded, quarantined = (sum(n[i] for n in entities.values()) for i in range(3))
     detail = {"read_loaded_quarantined": entities}
     summary = StepSummary(read, loaded, quarantined, detail=detail)
-    write_step_summary(spark, processed, options.run_id, JOB, summary)
+    report_step(spark, options, JOB, summary)
     mark_finished(spark, processed, JOB, batches, options.run_id)
     print(f"{JOB}: late arrivals {result.late_arrivals.count()}; batches {len(batches)}")
 
