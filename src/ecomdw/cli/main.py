@@ -8,7 +8,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-from ecomdw.cli import emulator, generate, infra, query, report, run
+from ecomdw.cli import doctor, emulator, generate, infra, query, report, run
 from ecomdw.core.errors import UserError
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(emulator.app, name="emulator")
 app.add_typer(infra.app, name="infra")
+app.command("doctor")(doctor.doctor)
 app.command("generate")(generate.generate)
 app.command("query")(query.query)
 app.command("report")(report.report)
