@@ -200,13 +200,13 @@ def report(checks: Iterable[Check]) -> Table:
     return table
 
 
+EXAMPLE = "Example: ecomdw doctor"
+
+
 def doctor() -> None:
     """Check what ecomdw needs on this machine (Java, Spark, Glue runtime, DuckDB extensions,
     emulator, LocalStack, AWS credentials) and say how to fix what is missing; exit 1 when
-    something required is missing.
-
-    Example: ecomdw doctor
-    """
+    something required is missing."""
     checks = observe()
     Console().print(report(checks))
     if any(check.required and not check.ok for check in checks):

@@ -17,14 +17,15 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    epilog='Example: ecomdw doctor && ecomdw run && ecomdw query "select * from sales_trends"',
 )
 app.add_typer(emulator.app, name="emulator")
 app.add_typer(infra.app, name="infra")
-app.command("doctor")(doctor.doctor)
-app.command("generate")(generate.generate)
-app.command("query")(query.query)
-app.command("report")(report.report)
-app.command("run")(run.run)
+app.command("doctor", epilog=doctor.EXAMPLE)(doctor.doctor)
+app.command("generate", epilog=generate.EXAMPLE)(generate.generate)
+app.command("query", epilog=query.EXAMPLE)(query.query)
+app.command("report", epilog=report.EXAMPLE)(report.report)
+app.command("run", epilog=run.EXAMPLE)(run.run)
 
 err = Console(stderr=True)
 

@@ -102,6 +102,9 @@ def render(result: QueryResult, output: OutputFormat) -> str:
     raise ValueError(output)
 
 
+EXAMPLE = 'Example: ecomdw query "select * from customer_360 limit 2" --format vertical'
+
+
 def query(
     sql: str = typer.Argument(..., help="Redshift SQL (one statement or a script)."),
     warehouse: Path | None = typer.Option(None, help="DuckDB warehouse file [default: settings]."),
@@ -112,10 +115,7 @@ def query(
     ),
     write: bool = typer.Option(False, "--write", help="Allow statements that change data."),
 ) -> None:
-    """Run Redshift SQL against the local warehouse (read-only unless --write).
-
-    Example: ecomdw query "select * from customer_360 limit 2" --format vertical
-    """
+    """Run Redshift SQL against the local warehouse (read-only unless --write)."""
     path = warehouse or load_settings().warehouse_file
     if not write and not path.exists():
         raise UserError(f"no warehouse at {path}: run `ecomdw run` first, or pass --warehouse")

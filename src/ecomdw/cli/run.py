@@ -199,6 +199,9 @@ def follow(
     return execution
 
 
+EXAMPLE = "Example: ecomdw run --days 30 --orders 2000 (or: ecomdw run --input my-exports/)"
+
+
 def run(
     *,
     input_dir: Path | None = typer.Option(
