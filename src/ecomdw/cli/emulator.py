@@ -15,7 +15,10 @@ from ecomdw.emulation.server import (
     stop_detached,
 )
 
-app = typer.Typer(help="The embedded AWS emulator, for other processes to reach by endpoint.")
+app = typer.Typer(
+    help="The embedded AWS emulator, for other processes to reach by endpoint.",
+    epilog="Example: ecomdw emulator up && ecomdw emulator status",
+)
 out = Console()
 
 
@@ -49,14 +52,14 @@ def _report(state: DetachedEmulator) -> None:
         out.print(line, highlight=False, soft_wrap=True)
 
 
-@app.command()
+@app.command(epilog="Example: ecomdw emulator up --port 4566")
 def up(port: int = typer.Option(0, help="Port on 127.0.0.1; 0 picks a free one.")) -> None:
     """Start the emulator in the background (or report the one already up), and print where
     its Redshift clusters answer PostgreSQL clients."""
     _report(start_detached(load_settings(), port=port))
 
 
-@app.command()
+@app.command(epilog="Example: ecomdw emulator status || ecomdw emulator up")
 def status() -> None:
     """Say whether the emulator is up, and where its clusters answer; exit 1 if not up."""
     state = running_state(load_settings())
@@ -66,14 +69,14 @@ def status() -> None:
     _report(state)
 
 
-@app.command()
+@app.command(epilog="Example: ecomdw emulator down")
 def down() -> None:
     """Stop the emulator."""
     stopped = stop_detached(load_settings())
     out.print("emulator stopped" if stopped else "emulator was not running")
 
 
-@app.command()
+@app.command(epilog='Example: aws --endpoint-url "$(ecomdw emulator endpoint)" s3 ls')
 def endpoint() -> None:
     """Print the endpoint URL alone, for `aws --endpoint-url "$(ecomdw emulator endpoint)"`."""
     state = running_state(load_settings())

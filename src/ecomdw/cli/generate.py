@@ -16,6 +16,9 @@ from ecomdw.core.generator.config import DEFAULT_START
 out = Console()
 
 
+EXAMPLE = "Example: ecomdw generate --out raw --days 7 --defect-rate 0.01"
+
+
 def generate(
     *,
     output: str = typer.Option(..., "--out", help="Raw root: a folder or s3://bucket/prefix."),

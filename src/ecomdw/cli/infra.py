@@ -28,13 +28,17 @@ from ecomdw.infra.release import verified_artifact
 from ecomdw.infra.runs import deploy_to_emulator
 from ecomdw.infra.synth import stacks, write_templates
 
-app = typer.Typer(help="CloudFormation stacks: synthesize, deploy, promote.", no_args_is_help=True)
+app = typer.Typer(
+    help="CloudFormation stacks: synthesize, deploy, promote.",
+    no_args_is_help=True,
+    epilog="Example: ecomdw infra deploy --env local",
+)
 out = Console()
 
 PROFILE_HELP = "AWS profile of {}'s account (default: the ambient credentials)."
 
 
-@app.command()
+@app.command(epilog="Example: ecomdw infra synth --env prod --out templates")
 def synth(
     env: Environment = typer.Option(Environment.LOCAL, help="Environment to synthesize."),
     out_dir: Path = typer.Option(..., "--out", help="Folder for one JSON template per stack."),
@@ -44,7 +48,7 @@ def synth(
         out.print(str(path), highlight=False)
 
 
-@app.command()
+@app.command(epilog="Example: ecomdw infra deploy --env dev --profile dev")
 def deploy(
     env: Environment = typer.Option(Environment.LOCAL, help="Environment to deploy."),
     yes: bool = typer.Option(False, "--yes", help="Execute change sets without asking (CI)."),
@@ -63,7 +67,9 @@ def deploy(
     _report(env, rollout, artifact)
 
 
-@app.command()
+@app.command(
+    epilog="Example: ecomdw infra promote --from staging --to prod --to-profile prod --yes"
+)
 def promote(
     from_env: Environment = typer.Option(..., "--from", help="Environment that passed."),
     to_env: Environment = typer.Option(..., "--to", help="Environment to deploy it to."),

@@ -8,7 +8,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-from ecomdw.cli import emulator, generate, infra, query, report, run
+from ecomdw.cli import doctor, emulator, generate, infra, query, report, run
 from ecomdw.core.errors import UserError
 
 app = typer.Typer(
@@ -17,13 +17,15 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    epilog='Example: ecomdw doctor && ecomdw run && ecomdw query "select * from sales_trends"',
 )
 app.add_typer(emulator.app, name="emulator")
 app.add_typer(infra.app, name="infra")
-app.command("generate")(generate.generate)
-app.command("query")(query.query)
-app.command("report")(report.report)
-app.command("run")(run.run)
+app.command("doctor", epilog=doctor.EXAMPLE)(doctor.doctor)
+app.command("generate", epilog=generate.EXAMPLE)(generate.generate)
+app.command("query", epilog=query.EXAMPLE)(query.query)
+app.command("report", epilog=report.EXAMPLE)(report.report)
+app.command("run", epilog=run.EXAMPLE)(run.run)
 
 err = Console(stderr=True)
 

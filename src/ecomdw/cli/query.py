@@ -1,4 +1,8 @@
-"""`ecomdw query`: Redshift SQL against the local warehouse, printed as a table, CSV or JSON."""
+"""`ecomdw query`: Redshift SQL against the local warehouse, printed as a table, CSV or JSON.
+
+The table falls back to one `column | value` line per column (psql's expanded mode) when its
+columns do not fit the terminal, so no cell is ever cut to `…`.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 from ecomdw.core.errors import UserError
 from ecomdw.core.settings import load_settings
@@ -23,6 +29,7 @@ from ecomdw.warehouse.redshift_errors import READ_ONLY_SQL_TRANSACTION
 
 class OutputFormat(StrEnum):
     TABLE = "table"
+    VERTICAL = "vertical"
     CSV = "csv"
     JSON = "json"
 
@@ -34,6 +41,52 @@ def _text(value: Any) -> Any:
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
     return value
+
+
+def _cells(row: tuple[Any, ...]) -> list[str]:
+    return ["NULL" if v is None else str(_text(v)) for v in row]
+
+
+def table(result: QueryResult) -> Table:
+    """The result as a table whose cells fold rather than end in `…` if ever squeezed."""
+    grid = Table(*result.columns)
+    for column in grid.columns:
+        column.overflow = "fold"
+    for row in result.rows:
+        grid.add_row(*(Text(cell) for cell in _cells(row)))
+    return grid
+
+
+def vertical(result: QueryResult, width: int) -> str:
+    """One `column | value` line per column, each record under a `-[ RECORD n ]-` header, as
+    psql's expanded mode prints rows too wide for the screen."""
+    name_width = max((len(name) for name in result.columns), default=0)
+    lines: list[str] = []
+    for number, row in enumerate(result.rows, start=1):
+        record: list[str] = []
+        for name, cell in zip(result.columns, _cells(row), strict=True):
+            first, *more = cell.split("\n")
+            record.append(f"{name.ljust(name_width)} | {first}")
+            record.extend(f"{'':{name_width}} | {line}" for line in more)
+        header = f"-[ RECORD {number} ]-"
+        widest = min(max((len(line) for line in record), default=0), width)
+        lines.append(header.ljust(widest, "-"))
+        lines.extend(record)
+    return "\n".join(lines) if lines else "(0 rows)"
+
+
+def fits(grid: Table, console: Console) -> bool:
+    """Whether the table's natural width (no cell folded) fits the console: measured without
+    the console's own limit, which would clamp it to the width it is compared with."""
+    unbounded = console.options.update_width(1_000_000)
+    return Measurement.get(console, unbounded, grid).maximum <= console.width
+
+
+def table_or_vertical(result: QueryResult, console: Console) -> RenderableType:
+    grid = table(result)
+    if fits(grid, console):
+        return grid
+    return Text(vertical(result, console.width))
 
 
 def render(result: QueryResult, output: OutputFormat) -> str:
@@ -49,10 +102,17 @@ def render(result: QueryResult, output: OutputFormat) -> str:
     raise ValueError(output)
 
 
+EXAMPLE = 'Example: ecomdw query "select * from customer_360 limit 2" --format vertical'
+
+
 def query(
     sql: str = typer.Argument(..., help="Redshift SQL (one statement or a script)."),
     warehouse: Path | None = typer.Option(None, help="DuckDB warehouse file [default: settings]."),
-    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", help="Output format."),
+    output: OutputFormat = typer.Option(
+        OutputFormat.TABLE,
+        "--format",
+        help="table (vertical when too wide for the terminal), vertical, csv or json.",
+    ),
     write: bool = typer.Option(False, "--write", help="Allow statements that change data."),
 ) -> None:
     """Run Redshift SQL against the local warehouse (read-only unless --write)."""
@@ -72,9 +132,9 @@ def query(
     if result is None:
         return
     if output is OutputFormat.TABLE:
-        table = Table(*result.columns)
-        for row in result.rows:
-            table.add_row(*("NULL" if v is None else str(_text(v)) for v in row))
-        Console().print(table)
+        console = Console()
+        console.print(table_or_vertical(result, console), soft_wrap=True)
+    elif output is OutputFormat.VERTICAL:
+        typer.echo(vertical(result, Console().width))
     else:
         typer.echo(render(result, output))

@@ -21,6 +21,9 @@ from ecomdw.warehouse.report import DEFAULT_MIN_SUPPORT, ReportOptions, write_re
 out = Console()
 
 
+EXAMPLE = "Example: ecomdw run && ecomdw report --out report && xdg-open report/index.html"
+
+
 def report(
     warehouse: Path | None = typer.Option(
         None,
@@ -38,10 +41,7 @@ def report(
     ),
 ) -> None:
     """Write the report's pages (sales, products, customers, cohorts, lifetime value, RFM,
-    basket rules, operations) into a folder; open its index.html in a browser.
-
-    Example: ecomdw run && ecomdw report --out report && xdg-open report/index.html
-    """
+    basket rules, operations) into a folder; open its index.html in a browser."""
     base = load_settings()
     target = out_dir or base.home / "report"
     state = running_state(base) if warehouse is None else None

@@ -12,8 +12,9 @@ folder between runs; the warehouse is the DuckDB file behind the emulated Data A
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from ecomdw.etl.pipeline import PENDING_BATCHES
 from ecomdw.infra.runs import (
     Deployment,
     Execution,
+    StepProgress,
     buckets_folder,
     deploy_for_run,
     execute,
@@ -128,19 +130,76 @@ def summary_tables(warehouse: RedshiftDataApiExecutor, run_id: str | None) -> li
     return [rows, reasons, quality]
 
 
+def _stamp(moment: dt.datetime) -> str:
+    utc = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _step_line(step: StepProgress, status: str, fallback: dt.datetime) -> str:
+    if status == "running":
+        return f"{_stamp(step.started or fallback)} {step.name} running"
+    line = f"{_stamp(step.finished or fallback)} {step.name} {status}"
+    seconds = step.seconds if step.started is not None and step.finished is not None else None
+    return line if seconds is None else f"{line} {seconds:.1f} s"
+
+
+def progress_lines(before: Mapping[str, str], execution: Execution) -> list[str]:
+    """Plain timestamped lines for the steps whose status changed since `before` (step name to
+    status), for output that is not a terminal (CI logs, `tee`): a step that started and ended
+    between two polls gets both lines."""
+    lines = []
+    fallback = execution.finished or execution.started
+    for step in execution.steps.values():
+        was = before.get(step.name, "waiting")
+        if step.status in {was, "waiting"}:
+            continue
+        if step.status in {"succeeded", "failed"} and was == "waiting" and step.started:
+            lines.append(_step_line(step, "running", fallback))
+        lines.append(_step_line(step, step.status, fallback))
+    return lines
+
+
+def statuses(execution: Execution) -> dict[str, str]:
+    return {name: step.status for name, step in execution.steps.items()}
+
+
+def finished_line(execution: Execution) -> str:
+    finished = execution.finished or execution.started
+    seconds = (finished - execution.started).total_seconds()
+    return f"{_stamp(finished)} pipeline {execution.status.lower()} {seconds:.1f} s"
+
+
 def follow(
     settings: Settings, deployment: Deployment, run_id: str, batch_dates: str, resume_from: str
 ) -> Execution:
-    """One execution, shown live step by step (the state machine records it)."""
-    with Live(console=out, refresh_per_second=4, transient=False) as live:
-        return execute(
-            settings,
-            deployment,
-            run_id,
-            batch_dates,
-            resume_from=resume_from,
-            on_progress=lambda progress: live.update(steps_table(progress)),
-        )
+    """One execution, shown live step by step on a terminal, and as a line per change
+    otherwise (the state machine records it)."""
+    if out.is_terminal:
+        with Live(console=out, refresh_per_second=4, transient=False) as live:
+            return execute(
+                settings,
+                deployment,
+                run_id,
+                batch_dates,
+                resume_from=resume_from,
+                on_progress=lambda progress: live.update(steps_table(progress)),
+            )
+    seen: dict[str, str] = {}
+
+    def show(progress: Execution) -> None:
+        for line in progress_lines(seen, progress):
+            out.print(line, highlight=False, soft_wrap=True)
+        seen.update(statuses(progress))
+
+    execution = execute(
+        settings, deployment, run_id, batch_dates, resume_from=resume_from, on_progress=show
+    )
+    out.print(finished_line(execution), highlight=False)
+    out.print(steps_table(execution))
+    return execution
+
+
+EXAMPLE = "Example: ecomdw run --days 30 --orders 2000 (or: ecomdw run --input my-exports/)"
 
 
 def run(
