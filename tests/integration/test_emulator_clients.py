@@ -109,3 +109,37 @@ def test_a_second_emulator_stopping_hands_glue_back_to_the_first(
         run = glue.get_job_run(JobName="handback", RunId=run_id)["JobRun"]
         state = run["JobRunState"]
     assert state == "SUCCEEDED", run.get("ErrorMessage")
+
+
+AFTER_ANOTHER = """
+import sys
+from pathlib import Path
+from ecomdw.core.aws import client
+from ecomdw.core.settings import Settings
+from ecomdw.core.storage import ensure_bucket
+from ecomdw.emulation.server import EmbeddedEmulator
+
+home = Path(sys.argv[1])
+with EmbeddedEmulator(home=home / "first") as first:
+    settings = Settings(endpoint_url=first.endpoint, home=home / "first")
+    ensure_bucket("left-behind", settings)
+    client("s3", settings).put_object(Bucket="left-behind", Key="_jobs/stage/done", Body=b"")
+with EmbeddedEmulator(home=home / "second") as second:
+    settings = Settings(endpoint_url=second.endpoint, home=home / "second")
+    print(sorted(b["Name"] for b in client("s3", settings).list_buckets()["Buckets"]))
+"""
+
+
+@pytest.mark.ecomdw_emulation
+def test_an_emulator_started_after_another_stopped_starts_empty(tmp_path: Path) -> None:
+    """moto's backends outlive a stopped emulator; the next one of the process holds nothing of
+    the last (in a process of its own: this one's session emulator shares moto's state)."""
+    done = subprocess.run(
+        [sys.executable, "-c", AFTER_ANOTHER, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"

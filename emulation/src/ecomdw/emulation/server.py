@@ -81,9 +81,17 @@ class EmbeddedEmulator(Lifecycle):
         return self._endpoint
 
     def start(self) -> str:
+        from moto.moto_api._internal.models import moto_api_backend
+
         from ecomdw.emulation.state import RUNNING
 
         _install_services()
+        if RUNNING.empty():
+            # moto's backends are the process's and outlive a stopped emulator: without this,
+            # a new one would hold the buckets, objects and jobs of the last (its batch markers
+            # made a later pipeline find nothing pending). Emulators running side by side in one
+            # process share moto's resources.
+            moto_api_backend.reset()
         self._server.start()
         wsgi: Any = self._server._server  # werkzeug's server reads its `app` per request
         self.requests = RequestCounter(wsgi.app)

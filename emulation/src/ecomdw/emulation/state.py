@@ -81,6 +81,10 @@ class RunningEmulators:
             if state in self._states:
                 self._states.remove(state)
 
+    def empty(self) -> bool:
+        with self._lock:
+            return not self._states
+
     def serving(self) -> EmulatorState:
         """The newest running emulator: it serves what reaches no emulator by its port."""
         with self._lock:
