@@ -99,15 +99,18 @@ def deployed(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, A
         glue.create_crawler(Name=names.glue_crawler, **crawler)
     except glue.exceptions.AlreadyExistsException:
         glue.update_crawler(Name=names.glue_crawler, **crawler)
+    # A cluster of its own: the stacks' cluster (`names.redshift_cluster`) is the warehouse
+    # stack's, which other tests of the session deploy into this emulator.
+    cluster = f"{names.redshift_cluster}-states"
     redshift = client("redshift", settings)
     with suppress(redshift.exceptions.ClusterAlreadyExistsFault):
         redshift.create_cluster(
-            ClusterIdentifier=names.redshift_cluster,
+            ClusterIdentifier=cluster,
             NodeType="ra3.xlplus",
             MasterUsername="admin",
             MasterUserPassword="Password1",
         )
-    target = RedshiftTarget(names.redshift_database, cluster_identifier=names.redshift_cluster)
+    target = RedshiftTarget(names.redshift_database, cluster_identifier=cluster)
     statements(
         "DROP TABLE IF EXISTS pipeline_run",
         create_table(PIPELINE_RUN),
